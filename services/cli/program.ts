@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { VERSION } from '../../shared/version.ts';
+import { EXIT, type CliIo } from './command.ts';
+import { COMMANDS } from './commands/index.ts';
+
+/**
+ * Builds the `fleetban` program and runs it on `argv`; resolves with the exit
+ * code. Kept apart from main.ts so tests run commands in-process.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command('fleetban')
+    .description('fail2ban for a fleet: shippers, scorers and enforcers over NATS JetStream and Redis')
+    .version(VERSION, '-V, --version')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)');
+  for (const command of COMMANDS) command.register(program, io, (c) => (code = c));
+  for (const sub of program.commands) sub.exitOverride();
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+    if (typeof e.exitCode === 'number') return e.exitCode === 1 ? EXIT.usage : e.exitCode;
+    throw err;
+  }
+  return code;
+}

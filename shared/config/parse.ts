@@ -1,0 +1,117 @@
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import type { ConfigProblem } from '../errors.ts';
+import { JAIL_NAME } from '../schema/index.ts';
+import { jailSchema, rootSchema, type Config, type JailConfig } from './schema/index.ts';
+
+export type ParseResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+
+export interface ParseContext {
+  /** Used when the file names no `host`. */
+  hostname: string;
+}
+
+/**
+ * The pure half of loading a config: YAML text in, a resolved {@link Config}
+ * or every problem out, each naming the file, the key path and the line.
+ */
+export function parseConfig(text: string, file: string, context: ParseContext): ParseResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const problems: ConfigProblem[] = [];
+  const at = (path: readonly PropertyKey[], message: string) =>
+    problems.push({ file, path: path.map(String).join('.'), line: lineOf(doc, lines, path), message });
+
+  for (const error of doc.errors) {
+    problems.push({ file, path: '', line: lines.linePos(error.pos[0]).line, message: error.message.split('\n')[0]! });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    at([], 'the top level must be a map of settings');
+    return { ok: false, problems };
+  }
+
+  // The root and the jails are checked independently, so one run lists every problem.
+  const root = rootSchema.safeParse(raw);
+  if (!root.success) report(root.error, [], at);
+  const rawRecord = raw as Record<string, unknown>;
+  const defaultsRaw = isRecord(rawRecord.defaults) ? rawRecord.defaults : {};
+  const rawJails = isRecord(rawRecord.jails) ? rawRecord.jails : {};
+  const defaultsCheck = jailSchema.safeParse(defaultsRaw);
+  if (!defaultsCheck.success) report(defaultsCheck.error, ['defaults'], at);
+
+  const jails: Record<string, JailConfig> = {};
+  for (const [name, jailRaw] of Object.entries(rawJails ?? {})) {
+    if (!JAIL_NAME.test(name)) {
+      at(['jails', name], 'a jail name is 1-64 characters from A-Z a-z 0-9 _ -');
+      continue;
+    }
+    if (jailRaw !== null && (typeof jailRaw !== 'object' || Array.isArray(jailRaw))) {
+      at(['jails', name], 'a jail is a map of settings');
+      continue;
+    }
+    const own = (jailRaw ?? {}) as Record<string, unknown>;
+    const parsed = jailSchema.safeParse({ ...defaultsRaw, ...own });
+    if (!parsed.success) {
+      // A bad value inherited from `defaults` was reported there already.
+      const ownIssues = parsed.error.issues.filter((i) => i.path.length === 0 || String(i.path[0]) in own);
+      report({ issues: ownIssues }, ['jails', name], at);
+      continue;
+    }
+    jails[name] = { ...parsed.data, name, filter: parsed.data.filter ?? name };
+  }
+
+  if (!root.success) return { ok: false, problems };
+  const { defaults: _defaults, jails: _jails, prefix, host, ...rest } = root.data;
+  if (rest.shipper.jails !== 'all') {
+    rest.shipper.jails.forEach((jail, i) => {
+      if (!(jail in rawJails)) at(['shipper', 'jails', i], `jail "${jail}" is not defined under jails`);
+    });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: { prefix, host: host ?? context.hostname, ...rest, jails } };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function report(error: Pick<z.ZodError, 'issues'>, base: readonly PropertyKey[], at: (path: readonly PropertyKey[], message: string) => void): void {
+  for (const issue of error.issues) {
+    const path = [...base, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) at([...path, key], 'unknown key');
+    } else if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
+      at(path, 'required');
+    } else {
+      at(path, issue.message.replace(/^Invalid (?:input|option): /, ''));
+    }
+  }
+}
+
+/** The 1-based line of the deepest part of `path` that exists in the document. */
+function lineOf(doc: Document, lines: LineCounter, path: readonly PropertyKey[]): number | undefined {
+  let node: unknown = doc.contents;
+  let line = startLine(node, lines);
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      line = startLine(pair.key, lines) ?? line;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+      line = startLine(node, lines) ?? line;
+    } else {
+      break;
+    }
+  }
+  return line;
+}
+
+function startLine(node: unknown, lines: LineCounter): number | undefined {
+  const range = (node as Node | null | undefined)?.range;
+  return range ? lines.linePos(range[0]).line : undefined;
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { boolish, duration, name, stringList } from './fields.ts';
+
+const tlsSchema = z.strictObject({
+  /** CA bundle that signs the server's certificate. */
+  ca: name.optional(),
+  /** Client certificate and key, for servers that verify clients. */
+  cert: name.optional(),
+  key: name.optional(),
+  handshakeFirst: boolish.default(false),
+}).refine((t) => (t.cert === undefined) === (t.key === undefined), { message: 'cert and key go together', path: ['cert'] });
+
+const streamSchema = z.strictObject({
+  /** `auto` keeps messages as long as the jails need them (see streams.ts); or a duration; 0 keeps forever. */
+  maxAge: z.union([z.literal('auto'), z.literal(0), duration]).default('auto'),
+  /** JetStream deduplication window for `Nats-Msg-Id`. */
+  duplicateWindow: duration.prefault('10m'),
+  replicas: z.int().min(1).max(5).default(1),
+  /** -1: no limit. */
+  maxBytes: z.int().min(-1).default(-1),
+});
+
+/** How to reach NATS, with one of its auth forms. */
+export const natsSchema = z
+  .strictObject({
+    servers: stringList.pipe(z.array(z.string().min(1)).min(1)).default(['nats://127.0.0.1:4222']),
+    user: name.optional(),
+    password: z.string().optional(),
+    token: z.string().optional(),
+    /** An nkey seed (`SU...`) given inline, or a file holding one. */
+    nkeySeed: z.string().regex(/^S[A-Z2-7]{57}$/, 'an nkey seed starts with S and has 58 characters').optional(),
+    nkeySeedFile: name.optional(),
+    /** A `.creds` file (JWT and seed) for decentralised auth. */
+    credsFile: name.optional(),
+    tls: tlsSchema.optional(),
+    /** Wait between reconnect attempts; reconnection never gives up. */
+    reconnectWait: duration.prefault('1s'),
+    streams: z
+      .strictObject({ failures: streamSchema.prefault({}), decisions: streamSchema.prefault({}) })
+      .prefault({}),
+  })
+  .superRefine((n, ctx) => {
+    if ((n.user === undefined) !== (n.password === undefined)) ctx.addIssue({ code: 'custom', path: [n.user ? 'password' : 'user'], message: 'user and password go together' });
+    const forms = [n.user !== undefined && 'user/password', n.token !== undefined && 'token', n.nkeySeed !== undefined && 'nkeySeed', n.nkeySeedFile !== undefined && 'nkeySeedFile', n.credsFile !== undefined && 'credsFile'].filter(Boolean);
+    if (forms.length > 1) ctx.addIssue({ code: 'custom', path: [], message: `choose one auth form, not ${forms.join(' and ')}` });
+  });
+
+export type NatsConfig = z.output<typeof natsSchema>;
+export type StreamConfig = z.output<typeof streamSchema>;

@@ -1,0 +1,2 @@
+export { closeRedis, connectRedis, createRedis, type RedisClient, type RedisConnectOptions } from './connect.ts';
+export { hashTag, LuaScript } from './scripts.ts';

@@ -1,0 +1,1 @@
+export { formatDuration, parseDuration, PERMANENT } from './duration.ts';

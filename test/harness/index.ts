@@ -1,0 +1,19 @@
+export { BIN, binFleetban, cli, type CliRun } from './cli.ts';
+export { testConfig } from './config.ts';
+export { memoryLogger, quietLogger } from './log.ts';
+export { NatsServer, type NatsServerOptions } from './nats.ts';
+export {
+  canConnect,
+  edgeAndAttacker,
+  linkNamespaces,
+  Netns,
+  netnsSkipReason,
+  tcpConnect,
+  tcpListener,
+  type ConnectOutcome,
+  type EdgeAndAttacker,
+} from './netns.ts';
+export { freePort } from './ports.ts';
+export { onProcessExit, startTracked, stopProcess, waitForOutput, type Started } from './processes.ts';
+export { RedisServer, type RedisServerOptions } from './redis.ts';
+export { tempDir } from './tmp.ts';
