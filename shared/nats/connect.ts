@@ -16,6 +16,8 @@ export interface NatsConnectOptions {
    */
   mode: 'service' | 'command';
   timeoutMs?: number;
+  /** A service stops trying to make its first connection when this is aborted. */
+  signal?: AbortSignal;
 }
 
 /** Builds the nats.js options from the config; reads key, creds and TLS files. */
@@ -30,7 +32,6 @@ export async function natsConnectionOptions(config: NatsConfig, options: NatsCon
   };
   if (options.mode === 'service') {
     opts.maxReconnectAttempts = -1;
-    opts.waitOnFirstConnect = true;
   } else {
     opts.maxReconnectAttempts = 3;
   }
@@ -64,11 +65,19 @@ export async function natsConnectionOptions(config: NatsConfig, options: NatsCon
  */
 export async function connectNats(config: NatsConfig, options: NatsConnectOptions): Promise<NatsConnection> {
   const opts = await natsConnectionOptions(config, options);
-  let nc: NatsConnection;
-  try {
-    nc = await connect(opts);
-  } catch (err) {
-    throw new ConnectionError(`cannot connect to NATS at ${config.servers.join(', ')}: ${errorMessage(err)}`, { cause: err });
+  let nc: NatsConnection | undefined;
+  // A service waits for its first connection as long as it takes (NATS may
+  // start after it); our own loop rather than waitOnFirstConnect, so that a
+  // stop request can end the wait.
+  for (let attempt = 1; !nc; attempt++) {
+    try {
+      nc = await connect(opts);
+    } catch (err) {
+      const error = new ConnectionError(`cannot connect to NATS at ${config.servers.join(', ')}: ${errorMessage(err)}`, { cause: err });
+      if (options.mode === 'command') throw error;
+      if (attempt === 1 || attempt % 30 === 0) options.log.warn({ attempt, err: errorMessage(err) }, 'NATS unreachable; still trying');
+      if (!(await sleep(Math.min(config.reconnectWait * attempt, 10_000), options.signal))) throw new ConnectionError('stopped while connecting to NATS', { cause: error });
+    }
   }
   watchStatus(nc, options.log);
   options.log.info({ server: nc.getServer() }, 'connected to NATS');
@@ -93,6 +102,22 @@ function watchStatus(nc: NatsConnection, log: Logger): void {
       }
     }
   })().catch((err: unknown) => log.error({ err }, 'NATS status watcher stopped'));
+}
+
+/** Waits `ms`; resolves false at once when `signal` is aborted. */
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 async function readSecret(file: string, what: string): Promise<string> {

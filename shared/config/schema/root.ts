@@ -3,7 +3,10 @@ import { DEFAULT_PREFIX, SUBJECT_PREFIX } from '../../schema/index.ts';
 import { listenAddress, name } from './fields.ts';
 import { type JailConfig } from './jail.ts';
 import { natsSchema } from './nats.ts';
-import { enforcerSchema, filtersSchema, scorerSchema, shipperSchema } from './parts.ts';
+import { enforcerSchema } from './enforcer.ts';
+import { filtersSchema } from './filters.ts';
+import { scorerSchema } from './scorer.ts';
+import { shipperSchema } from './shipper.ts';
 import { redisSchema } from './redis.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -1,0 +1,1 @@
+export { PART_EXIT, runPart, type PartContext, type RunningPart, type RunPartOptions } from './part.ts';

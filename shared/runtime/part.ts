@@ -1,0 +1,133 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import { loadConfig, type Config } from '../config/index.ts';
+import { ConfigError, errorMessage, formatConfigProblem } from '../errors.ts';
+import { connectNats, drainNats, ensureStreams, startPartService, type PartService } from '../nats/index.ts';
+import { subjectsFor, type Part, type Subjects } from '../schema/index.ts';
+import { createLogger, PartMetrics, serveMetrics, type Logger, type MetricsServer } from '../telemetry/index.ts';
+import { VERSION } from '../version.ts';
+
+/** Exit codes of a long-running part (sysexits.h). */
+export const PART_EXIT = { ok: 0, unavailable: 69, software: 70, config: 78 } as const;
+
+/** What a part gets once the common ground is in place. */
+export interface PartContext {
+  config: Config;
+  log: Logger;
+  metrics: PartMetrics;
+  nc: NatsConnection;
+  subjects: Subjects;
+  /** The part's NATS service; add endpoints with `service.endpoint(name, handler)`. */
+  service: PartService;
+  /** Aborted when the part is asked to stop (SIGTERM, SIGINT). */
+  stopping: AbortSignal;
+}
+
+/** A started part: `stop` finishes in-flight work; `stats` feeds `$SRV.STATS`. */
+export interface RunningPart {
+  stats(): unknown;
+  stop(): Promise<void>;
+}
+
+export interface RunPartOptions {
+  part: Exclude<Part, 'cli'>;
+  description: string;
+  configFile: string;
+  /** Only load and check the config, print the result, and return. */
+  checkConfig?: boolean;
+  /** Stop when this is aborted; by default on SIGTERM or SIGINT. */
+  stopSignal?: AbortSignal;
+  /** Overrides for tests: where log lines go, and extra context. */
+  logDestination?: Parameters<typeof createLogger>[0]['destination'];
+  /** Output for `--check-config`. */
+  out?: NodeJS.WritableStream;
+  start(context: PartContext): Promise<RunningPart>;
+}
+
+/**
+ * The life of a long-running part: config → logger → metrics → NATS →
+ * streams → service API → the part itself → wait for a stop signal → stop in
+ * reverse order. Returns the exit code; never calls process.exit (main.ts does).
+ */
+export async function runPart(options: RunPartOptions): Promise<number> {
+  const out = options.out ?? process.stderr;
+  let config: Config;
+  try {
+    config = await loadConfig(options.configFile);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) out.write(`${formatConfigProblem(p)}\n`);
+      return PART_EXIT.config;
+    }
+    throw err;
+  }
+  if (options.checkConfig) {
+    out.write(`${options.configFile}: configuration is valid\n`);
+    return PART_EXIT.ok;
+  }
+
+  const log = createLogger({ level: config.log.level, part: options.part, host: config.host, ...(options.logDestination && { destination: options.logDestination }) });
+  const stopping = options.stopSignal ?? signalController().signal;
+  const metrics = new PartMetrics(options.part);
+  let metricsServer: MetricsServer | undefined;
+  let nc: NatsConnection | undefined;
+  let service: PartService | undefined;
+  let running: RunningPart | undefined;
+  try {
+    if (config.metrics.listen) metricsServer = await serveMetrics(config.metrics.listen, metrics.registry, log);
+    const subjects = subjectsFor(config.prefix);
+    log.info({ servers: config.nats.servers, version: VERSION }, `starting fleetban ${options.part}`);
+    try {
+      nc = await connectNats(config.nats, { name: `${subjects.serviceName(options.part)}@${config.host}`, log, mode: 'service', signal: stopping });
+    } catch (err) {
+      if (stopping.aborted) return PART_EXIT.ok;
+      throw err;
+    }
+    await ensureStreamsIfAllowed(nc, config, log);
+    let current: RunningPart | undefined;
+    service = await startPartService(nc, {
+      subjects,
+      part: options.part,
+      host: config.host,
+      version: VERSION,
+      description: options.description,
+      log,
+      stats: () => current?.stats() ?? { starting: true },
+    });
+    running = current = await options.start({ config, log, metrics, nc, subjects, service, stopping });
+    log.info(`fleetban ${options.part} running`);
+    if (!stopping.aborted) await new Promise((resolve) => stopping.addEventListener('abort', resolve, { once: true }));
+    log.info(`stopping fleetban ${options.part}`);
+    return PART_EXIT.ok;
+  } catch (err) {
+    log.fatal({ err }, `fleetban ${options.part} failed: ${errorMessage(err)}`);
+    return /connect/i.test(errorMessage(err)) ? PART_EXIT.unavailable : PART_EXIT.software;
+  } finally {
+    await running?.stop().catch((err: unknown) => log.error({ err }, 'error while stopping'));
+    await service?.stop().catch(() => undefined);
+    if (nc) await drainNats(nc);
+    await metricsServer?.close();
+    log.flush?.();
+  }
+}
+
+/**
+ * Creating streams needs JetStream API permissions that a least-privilege
+ * shipper or enforcer does not have; those parts rely on the streams that a
+ * scorer or an operator created.
+ */
+async function ensureStreamsIfAllowed(nc: NatsConnection, config: Config, log: Logger): Promise<void> {
+  try {
+    await ensureStreams(nc, config, log);
+  } catch (err) {
+    if (!/permission|authoriz/i.test(errorMessage(err))) throw err;
+    log.warn({ err: errorMessage(err) }, 'not allowed to create or update streams; using them as they are');
+  }
+}
+
+function signalController(): AbortController {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return controller;
+}
