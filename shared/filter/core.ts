@@ -114,6 +114,11 @@ export class MatcherCore {
     return this.filter.maxlines;
   }
 
+  /** The date templates in their current order with their hits (none when dates come with the lines). */
+  get dateTemplates(): ReadonlyArray<{ name: string; hits: number }> | undefined {
+    return this.dates?.templates;
+  }
+
   /** Lines currently held for multi-line matching. */
   get buffered(): readonly TupleLine[] {
     return this.buffer;

@@ -72,5 +72,10 @@ export function localiseFlags(regex: string): string {
   return regex.replace(GLOBAL_TO_LOCAL_FLAGS, '$1:');
 }
 
+/** A filter regex as fail2ban shows it once compiled: tags resolved, flags localised. */
+export function resolveTagsForDisplay(regex: string, usedns?: string): string {
+  return localiseFlags(resolveTags(regex, usedns));
+}
+
 /** The `<HOST>` pattern text (for diagnostics and tests). */
 export const HOST_PATTERN = R_HOST;
