@@ -2,7 +2,7 @@ import type { CompiledFilter } from './compiled.ts';
 import type { DateDetector } from './date/detector.ts';
 import type { StrptimeContext } from './date/strptime.ts';
 import type { LocalZone } from './date/zones.ts';
-import { tupleLinesBuf, type RegexHit, type TupleLine } from './failregex.ts';
+import { tupleLinesBuf, type Held, type RegexHit, type TupleLine } from './failregex.ts';
 import { CIDR_RAW, CIDR_UNSPEC, FAM_IPV4, FAM_IPV6 } from './ipaddr.ts';
 
 /**
@@ -26,6 +26,8 @@ export interface Failure {
   time: number | undefined;
   /** fail2ban's failure data: every named group, `matches`, `ip` for complex ids, ... */
   fail: Fail;
+  /** `fail.nofail` when the failure was found (a not-a-failure match, fail2ban-regex counts it as ignored). */
+  nofail: boolean;
 }
 
 export interface CoreMode {
@@ -37,6 +39,12 @@ export interface CoreMode {
   returnRawHost: boolean;
   /** A line without a usable date takes the last date, or `now`; in fail2ban's test modes it has none. */
   dateFromNow: boolean;
+  /**
+   * With checkAllRegex, give each failure its own copy of a connection's
+   * (F-MLFID) data, as fail2ban does, so later lines cannot change it. Not
+   * needed by a caller that reads only `nofail` before the next line.
+   */
+  snapshot?: boolean;
 }
 
 export interface CoreStats {
@@ -76,12 +84,19 @@ class ExpiringCache<V> {
   }
 }
 
-/** fail2ban's failure dict: every named group (undefined when it did not take part) and bookkeeping keys, in order. */
-export type Fail = Map<string, unknown>;
+/**
+ * fail2ban's failure dict: every named group (undefined when it did not take
+ * part) and bookkeeping keys, in insertion order. A plain object: several
+ * times faster than a Map for this pattern of use (filters cannot name a
+ * group `__proto__`; FilterRegex refuses it).
+ */
+export type Fail = Record<string, unknown>;
 
 function pop(obj: Fail, key: string): unknown {
-  const v = obj.get(key);
-  obj.delete(key);
+  // Deleting is costly (the object leaves V8's fast mode); most keys popped are absent.
+  if (!Object.prototype.hasOwnProperty.call(obj, key)) return undefined;
+  const v = obj[key];
+  delete obj[key];
   return v;
 }
 
@@ -91,6 +106,7 @@ export class MatcherCore {
   private lastDate: number | undefined;
   private mlfidCache?: ExpiringCache<[number | undefined, Fail]>;
   private nowMs = 0;
+  private readonly held: Held = { name: 'mlfforget', has: false, value: undefined };
   private readonly dateContext: StrptimeContext;
   readonly stats: CoreStats;
   /** The prefregex matched the last line (for fail2ban-regex's count). */
@@ -114,6 +130,13 @@ export class MatcherCore {
 
   get maxlines(): number {
     return this.filter.maxlines;
+  }
+
+  /** Compiles the date templates and the filter's regexes to machine code before the first line. */
+  warm(): void {
+    this.dates?.warm();
+    const f = this.filter;
+    for (const r of [f.prefregex, ...f.failregex, ...f.ignoreregex]) r?.regex.warm();
   }
 
   /** The date templates in their current order with their hits (none when dates come with the lines). */
@@ -219,15 +242,20 @@ export class MatcherCore {
     if (f.ignoreregex.length > 0 && f.ignoreregex.length < f.failregex.length - 2) {
       if (this.ignoreLine(buf, orgBuffer) !== undefined) return failList;
     }
-    let preGroups: Fail | undefined;
+    // The prefregex's groups (without `content`), as parallel arrays: each failregex hit starts from them.
+    let preKeys: readonly string[] | undefined;
+    let preValues: unknown[] | undefined;
     if (f.prefregex) {
       const hit = f.prefregex.search(buf, orgBuffer);
       if (!hit) return failList;
       this.prefregexMatchedLast = true;
       this.stats.prefregexMatched++;
-      preGroups = f.prefregex.groups(hit.match);
-      const repl = pop(preGroups, 'content');
-      if (preGroups.size === 0) preGroups = undefined;
+      const pre = f.prefregex.preValues(hit.match);
+      const repl = pre.content;
+      if (pre.keys.length > 0) {
+        preKeys = pre.keys;
+        preValues = pre.values;
+      }
       if (repl) {
         this.buffer = [['', '', repl as string]];
         buf = null;
@@ -239,8 +267,12 @@ export class MatcherCore {
       if (buf === null) buf = tupleLinesBuf(this.buffer);
       const hit = failRegex.search(buf, orgBuffer);
       if (!hit) continue;
-      let fail: Fail = preGroups ? copyMap(preGroups) : new Map();
-      failRegex.groupsOnto(fail, hit.match);
+      let fail: Fail = {};
+      if (preKeys) for (let k = 0; k < preKeys.length; k++) fail[preKeys[k]!] = preValues![k];
+      const forget = this.held;
+      forget.has = false;
+      forget.value = undefined;
+      failRegex.groupsOnto(fail, hit.match, forget);
       if (f.ignoreregex.length > 0 && this.ignoreLine(buf, orgBuffer, hit) !== undefined) {
         buf = null;
         if (!mode.checkAllRegex) break;
@@ -253,28 +285,34 @@ export class MatcherCore {
       }
       let cidr = defcidr;
       let raw = defcidr === CIDR_RAW;
-      const mlfid = fail.get('mlfid') as string | undefined;
+      const mlfid = fail.mlfid as string | undefined;
       if (mlfid != null) {
-        fail = this.mergeFailure(mlfid, fail, hit);
-        if (fail.get('nofail') && !mode.checkAllRegex) return failList;
+        fail = this.mergeFailure(mlfid, fail, hit, forget);
+        if (fail.nofail && !mode.checkAllRegex) return failList;
       } else {
-        const before = fail.get('matches') as TupleLine[] | undefined;
-        fail.set('matches', before ? [...before, ...hit.matched] : hit.matched.slice());
+        if (forget.has) {
+          // No connection id: the mlfforget group stays, in its place.
+          fail = {};
+          if (preKeys) for (let k = 0; k < preKeys.length; k++) fail[preKeys[k]!] = preValues![k];
+          failRegex.groupsOnto(fail, hit.match);
+        }
+        const before = fail.matches as TupleLine[] | undefined;
+        fail.matches = before ? [...before, ...hit.matched] : hit.matched.slice();
       }
-      const fid = fail.get('fid') as string | undefined;
-      let ip = fail.get('ip4') as string | undefined;
+      const fid = fail.fid as string | undefined;
+      let ip = fail.ip4 as string | undefined;
       if (ip != null) {
-        const c = fail.get('cidr');
+        const c = fail.cidr;
         cidr = c ? Number(c) : FAM_IPV4;
         raw = true;
       } else {
-        ip = fail.get('ip6') as string | undefined;
+        ip = fail.ip6 as string | undefined;
         if (ip != null) {
-          const c = fail.get('cidr');
+          const c = fail.cidr;
           cidr = c ? Number(c) : FAM_IPV6;
           raw = true;
         } else {
-          ip = fail.get('dns') as string | undefined;
+          ip = fail.dns as string | undefined;
           if (ip == null) {
             // fail2ban's getFailID finds no id group here, logs an error and tries the next regex.
             if (fid == null && mlfid == null) continue;
@@ -285,83 +323,82 @@ export class MatcherCore {
       }
       let ids: Array<FailureId | null>;
       if (ip == null) {
-        fail.set('mlfpending', 1);
+        fail.mlfpending = 1;
         if (!mode.checkAllRegex && mode.ignorePending) return failList;
         ids = [null];
       } else if (raw) {
         if (fid == null || fid === ip) {
           ids = [idOf(ip, cidr)];
         } else {
-          fail.set('ip', idOf(ip, cidr));
+          fail.ip = idOf(ip, cidr);
           ids = [idOf(fid, defcidr)];
         }
       } else {
         ids = [textToId(ip)];
       }
-      if (mode.checkAllRegex && mlfid != null) fail = copyMap(fail);
-      for (const id of ids) failList.push({ regexIndex: i, id, time: date, fail });
+      if (mode.checkAllRegex && mlfid != null && mode.snapshot !== false) fail = { ...fail };
+      const nofail = Boolean(fail.nofail);
+      for (const id of ids) failList.push({ regexIndex: i, id, time: date, fail, nofail });
       if (!mode.checkAllRegex) break;
     }
     return failList;
   }
 
-  private mergeFailure(mlfid: string, failIn: Fail, hit: RegexHit): Fail {
+  private mergeFailure(mlfid: string, failIn: Fail, hit: RegexHit, held: Held): Fail {
     let fail = failIn;
     const cached = this.mlfidCache?.get(mlfid, this.nowMs);
     let users: Set<unknown> | undefined;
     let flags = 0;
-    const gained = fail.get('mlfgained');
+    const gained = fail.mlfgained;
     if (gained) {
       flags |= 8 | 1;
-      if (!fail.get('nofail')) fail.set('nofail', gained);
-    } else if (fail.get('nofail')) {
+      if (!fail.nofail) fail.nofail = gained;
+    } else if (fail.nofail) {
       flags |= 1;
     }
-    if (pop(fail, 'mlfforget')) flags |= 2;
+    // fail2ban pops mlfforget here; the failregex's own value was held back from the data.
+    const preForget = pop(fail, 'mlfforget');
+    if (held.has ? held.value : preForget) flags |= 2;
     if (cached) {
       const groups = cached[1];
-      users = updateUsers(groups, fail.get('user'));
+      users = updateUsers(groups, fail.user);
       if (pop(groups, 'nofail')) flags |= 4;
       if (pop(groups, 'mlfgained')) flags |= 4;
-      if (flags & 8) groups.delete('mlfpending');
-      if ((flags & 4) === 0 && !groups.get('mlfpending')) groups.delete('matches');
-      for (const [k, v] of fail) if (v != null) groups.set(k, v);
+      if (flags & 8) delete groups.mlfpending;
+      if ((flags & 4) === 0 && !groups.mlfpending) delete groups.matches;
+      for (const k in fail) {
+        const v = fail[k];
+        if (v != null) groups[k] = v;
+      }
       fail = groups;
       if (flags & 2) this.mlfidCache!.unset(mlfid);
     } else if (!(flags & 2)) {
-      users = updateUsers(fail, fail.get('user'));
+      users = updateUsers(fail, fail.user);
       this.mlfidCache ??= new ExpiringCache(100, 5 * 60_000);
       this.mlfidCache.set(mlfid, [this.lastDate, fail], this.nowMs);
     }
     if (pop(fail, 'mlfpending') || (users && users.size > 1)) {
-      fail.delete('nofail');
-      fail.delete('mlfgained');
+      delete fail.nofail;
+      delete fail.mlfgained;
       flags &= ~(8 | 1);
     }
     if ((flags & 1) === 0) {
       const m = ((pop(fail, 'nofail-matches') as TupleLine[] | undefined) ?? []).slice();
-      const before = fail.get('matches') as TupleLine[] | undefined;
+      const before = fail.matches as TupleLine[] | undefined;
       if (before) m.push(...before);
       if ((flags & 8) === 0) m.push(...hit.matched);
-      fail.set('matches', m);
+      fail.matches = m;
     } else if ((flags & 3) === 1) {
-      fail.set('nofail-matches', [...((fail.get('nofail-matches') as TupleLine[] | undefined) ?? []), ...hit.matched]);
+      fail['nofail-matches'] = [...((fail['nofail-matches'] as TupleLine[] | undefined) ?? []), ...hit.matched];
     }
     return fail;
   }
 }
 
-/** A Map copy (faster than `new Map(map)`, which goes through the iterator protocol). */
-function copyMap<K, V>(from: Map<K, V>): Map<K, V> {
-  const to = new Map<K, V>();
-  from.forEach((v, k) => to.set(k, v));
-  return to;
-}
-
 function updateUsers(fail: Fail, user: unknown): Set<unknown> | undefined {
-  let users = fail.get('users') as Set<unknown> | undefined;
+  let users = fail.users as Set<unknown> | undefined;
   if (user) {
-    if (!users) fail.set('users', (users = new Set()));
+    if (!users) fail.users = users = new Set();
     users.add(user);
   }
   return users;

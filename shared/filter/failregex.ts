@@ -36,6 +36,13 @@ const COMPLEX_NAME = /^(alt_|tuple_)(.*?)(?:_\d+)?$/;
 /** Python's str.splitlines separators. */
 const LINE_BREAKS = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 
+/** A group kept out of the failure data (see groupsOnto). */
+export interface Held {
+  readonly name: string;
+  has: boolean;
+  value: unknown;
+}
+
 export class FilterRegex {
   readonly regex: PyRegex;
   /** Group names that came from `<F-...>` tags. */
@@ -55,6 +62,10 @@ export class FilterRegex {
     const resolved = resolveTags(pattern, options.usedns);
     if (resolved.trim() === '') throw new RegexSyntaxError('Cannot add empty regex', pattern);
     this.regex = new PyRegex(localiseFlags(resolved), { m: options.multiline ?? false });
+    // Failure data is kept in plain objects: a group may not be named like an Object.prototype member.
+    for (const name of this.regex.names.keys()) {
+      if (name in Object.prototype) throw new RegexSyntaxError(`group name '${name}' is not allowed`, pattern);
+    }
     const fields = new Set<string>();
     for (const m of pattern.matchAll(/<F-([A-Z0-9_-]+)>/g)) fields.add(groupNameOfTag(m[1]!));
     this.fieldNames = fields;
@@ -71,6 +82,28 @@ export class FilterRegex {
     while (this.regex.names.has(`skiplines${n}`)) n++;
     this.skipGroups = n;
   }
+
+  /** Named groups except `content`, for the prefregex's part of a failure. */
+  preValues(match: PyMatch): { keys: readonly string[]; values: unknown[]; content: string | undefined } {
+    const named = this.regex.named;
+    const raw = match.raw;
+    const values: unknown[] = [];
+    let content: string | undefined;
+    for (let i = 0; i < named.length; i++) {
+      const [name, g] = named[i]!;
+      const n = this.regex.jsGroup(raw, g);
+      const v = n < 0 ? undefined : raw[n];
+      if (name === 'content') content = v;
+      else values.push(v);
+    }
+    return { keys: this.preKeys, values, content };
+  }
+
+  private get preKeys(): readonly string[] {
+    return (this.preKeyCache ??= this.regex.namedKeys.filter((k) => k !== 'content'));
+  }
+
+  private preKeyCache?: readonly string[];
 
   hasFailureId(): boolean {
     return FAILURE_ID_PRESENT.some((g) => this.regex.names.has(g));
@@ -116,31 +149,39 @@ export class FilterRegex {
   }
 
   /** getGroups: every named group (undefined when it did not take part), alt_/tuple_ groups merged. */
-  groups(match: PyMatch): Map<string, unknown> {
-    return this.groupsOnto(new Map(), match);
+  groups(match: PyMatch): Record<string, unknown> {
+    return this.groupsOnto({}, match);
   }
 
   /**
    * `base.update(getGroups())`: the groups of this match set on `base`
    * (fail2ban merges a prefregex's groups with a failregex's this way).
+   * The group named in `hold` is not set but returned there: a key that is
+   * set only to be deleted again would cost V8 its fast object layout.
    */
-  groupsOnto(base: Map<string, unknown>, match: PyMatch): Map<string, unknown> {
+  groupsOnto(base: Record<string, unknown>, match: PyMatch, hold?: Held): Record<string, unknown> {
     const named = this.regex.named;
     const raw = match.raw;
     for (let i = 0; i < named.length; i++) {
       const [name, g] = named[i]!;
       const n = this.regex.jsGroup(raw, g);
-      base.set(name, n < 0 ? undefined : raw[n]);
+      const v = n < 0 ? undefined : raw[n];
+      if (hold && name === hold.name) {
+        hold.has = true;
+        hold.value = v;
+      } else {
+        base[name] = v;
+      }
     }
     if (this.altValues.length === 0 && this.tupleValues.length === 0) return base;
     // alt_/tuple_ merging looks at this regex's own groups only, as getGroups does before the merge.
     const own = new Map<string, unknown>();
-    for (const [name] of named) own.set(name, base.get(name));
+    for (const [name] of named) own.set(name, base[name]);
     for (const [k, n] of this.altValues) {
       const v = own.get(k);
       if (v && !own.get(n)) {
         own.set(n, v);
-        base.set(n, v);
+        base[n] = v;
       }
     }
     for (const [k, n] of this.tupleValues) {
@@ -148,7 +189,7 @@ export class FilterRegex {
       const t = own.get(n);
       const combined = Array.isArray(t) ? [...t, v] : [t, v];
       own.set(n, combined);
-      base.set(n, combined);
+      base[n] = combined;
     }
     return base;
   }

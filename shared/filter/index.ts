@@ -18,7 +18,7 @@ export {
   readFilterDefinition,
   SYSTEM_FILTER_DIR,
 } from './load.ts';
-export { DEFAULT_MAX_LINE_LENGTH, isoLocal, matchedLines, newCore, OPERATION_MODE, toMatch, zoneSettings, type ZoneSettings } from './matcher.ts';
+export { DEFAULT_MAX_LINE_LENGTH, getOwn, isoLocal, matchedLines, newCore, OPERATION_MODE, toMatch, zoneSettings, type ZoneSettings } from './matcher.ts';
 export { BACKTRACK_LIMIT, regexGuardActive } from './regex/guard.ts';
 export { resolveTagsForDisplay } from './regex/tags.ts';
 export { PyRegex } from './regex/compile.ts';

@@ -48,6 +48,7 @@ export class FilterLineMatcher implements LineMatcher {
     maxLineLength = DEFAULT_MAX_LINE_LENGTH,
   ) {
     this.core = newCore(filter, zones, OPERATION_MODE);
+    this.core.warm();
     this.maxLineLength = maxLineLength;
   }
 
@@ -73,9 +74,14 @@ export function isoLocal(zone: LocalZone, ms: number): string {
   return `${p(w.y, 4)}-${p(w.mo)}-${p(w.d)}T${p(w.h)}:${p(w.mi)}:${p(w.s)}${frac ? `.${p(Math.floor(frac), 3)}000` : ''}`;
 }
 
+/** A failure field, own properties only (failure data is a plain object). */
+export function getOwn(fail: Readonly<Record<string, unknown>>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(fail, key) ? fail[key] : undefined;
+}
+
 /** Lines of a failure as they were written (date included). */
-export function matchedLines(fail: ReadonlyMap<string, unknown>): string[] {
-  const matches = (fail.get('matches') as TupleLine[] | undefined) ?? [];
+export function matchedLines(fail: Readonly<Record<string, unknown>>): string[] {
+  const matches = (getOwn(fail, 'matches') as TupleLine[] | undefined) ?? [];
   return matches.map((t) => t[0] + t[1] + t[2]);
 }
 
@@ -90,7 +96,7 @@ export function toMatch(f: Failure, filter: CompiledFilter, now: number): Filter
   let host = f.id.text;
   let ip: string | undefined;
   let id: string | undefined;
-  const complex = fail.get('ip') as { text: string } | undefined;
+  const complex = getOwn(fail, 'ip') as { text: string } | undefined;
   if (complex && typeof complex === 'object') {
     host = complex.text;
     ip = canonicalAddress(stripBrackets(complex.text));
@@ -98,14 +104,14 @@ export function toMatch(f: Failure, filter: CompiledFilter, now: number): Filter
   } else if (f.id.kind !== 'name') {
     ip = canonicalAddress(stripBrackets(f.id.text));
   }
-  const fid = fail.get('fid');
+  const fid = getOwn(fail, 'fid');
   if (typeof fid === 'string') id = fid;
   const fields: Record<string, string> = {};
   const regexes: Array<FilterRegex | undefined> = [filter.prefregex, filter.failregex[f.regexIndex]];
   for (const r of regexes) {
     if (!r) continue;
     for (const name of r.fieldNames) {
-      const v = fail.get(name);
+      const v = getOwn(fail, name);
       if (typeof v === 'string' && !STRUCTURAL.has(name)) fields[name] = v;
     }
   }
@@ -116,7 +122,7 @@ export function toMatch(f: Failure, filter: CompiledFilter, now: number): Filter
     fields,
   };
   if (ip !== undefined) match.ip = ip;
-  const user = fail.get('user');
+  const user = getOwn(fail, 'user');
   if (typeof user === 'string') match.user = user;
   if (id !== undefined) match.id = id;
   return match;

@@ -148,6 +148,12 @@ export class DateDetector {
     return dd;
   }
 
+  /** Compiles every template now instead of on first use (the default set is added as matchTime would). */
+  warm(): void {
+    if (this.slots.length === 0) this.addDefaults();
+    for (const s of this.slots) s.template.warm();
+  }
+
   appendTemplate(pattern: string): void {
     const key = patternKey(pattern);
     let template = cache.get(key);
@@ -254,7 +260,7 @@ export class DateDetector {
     }
     if (!match || !slot || !template) return undefined;
     slot.hits++;
-    slot.lastUsed = Date.now() / 1000;
+    slot.lastUsed = coarseNow();
     slot.distance = distance;
     if (this.firstUnused === i) this.firstUnused++;
     this.lastPos = [distance, sl(line, distance - 1, distance), line[distance] ?? ''];
@@ -298,6 +304,17 @@ export class DateDetector {
     while (this.firstUnused < slots.length && slots[this.firstUnused]!.hits) this.firstUnused++;
     return pos;
   }
+}
+
+/**
+ * Wall-clock seconds, read every 256 calls: fail2ban stamps each template's
+ * last use only to compare it with a five-minute threshold when reordering.
+ */
+let clockCalls = 0;
+let clockValue = 0;
+function coarseNow(): number {
+  if ((clockCalls++ & 255) === 0) clockValue = Date.now() / 1000;
+  return clockValue;
 }
 
 /** Python's line[a:b] for small indices (a may be -1). */

@@ -80,6 +80,12 @@ export class DateTemplate {
     this.compiled = undefined;
   }
 
+  /** Compiles the regex now (see PyRegex.warm). */
+  warm(): void {
+    this.compiled ??= compileDateRegex(this.regex, this.name);
+    this.compiled.warm();
+  }
+
   /** Python's search(line, pos, endpos) with this template's regex. */
   matchDate(line: string, pos?: number, endpos?: number): PyMatch | null {
     this.compiled ??= compileDateRegex(this.regex, this.name);
@@ -102,18 +108,23 @@ export function patternTemplate(pattern: string, wordBeginIn: WordBegin = true, 
   // The fields are a function of the matched text; the characters around it are part of the key
   // because the templates' boundary lookarounds look at them.
   let memoText: string | undefined;
+  let memoBefore = '';
+  let memoAfter = '';
   let memoSecond = NaN;
   let memoCtx: StrptimeContext | undefined;
   let memoTime: number | undefined;
   const t = new DateTemplate((m, ctx) => {
     const raw = m.raw;
     const input = raw.input;
-    const end = raw.index + raw[0].length;
-    const text = `${input.charAt(raw.index - 1)}\u0000${raw[0]}\u0000${input.charAt(end)}`;
+    const text = raw[0];
+    const before = input.charAt(raw.index - 1);
+    const after = input.charAt(raw.index + text.length);
     const second = Math.floor(ctx.now / 1000);
-    if (text === memoText && second === memoSecond && ctx === memoCtx) return memoTime;
+    if (text === memoText && before === memoBefore && after === memoAfter && second === memoSecond && ctx === memoCtx) return memoTime;
     memoTime = timeFromValues(m.namedValues(values), values, ctx);
     memoText = text;
+    memoBefore = before;
+    memoAfter = after;
     memoSecond = second;
     memoCtx = ctx;
     return memoTime;

@@ -18,7 +18,9 @@ function key(cp: number): number {
 function build(): Map<number, number[]> {
   const byKey = new Map<number, number[]>();
   for (let cp = 0; cp < 0x10000; cp++) {
-    if (cp >= 0xd800 && cp < 0xe000) continue;
+    // Blocks without cased letters: CJK and Yi, Hangul, surrogates and private use.
+    if (cp === 0x3400) cp = 0xa500;
+    if (cp === 0xac00) cp = 0xf900;
     const k = key(cp);
     const list = byKey.get(k);
     if (list) list.push(cp);

@@ -1,5 +1,6 @@
 import {
   fail2banIpText,
+  getOwn,
   matchedLines,
   resolveTagsForDisplay,
   type Failure,
@@ -23,7 +24,7 @@ export function idText(id: FailureId | null): string | undefined {
 
 /** `-o ip`: the ticket's address (`ip` for a failure whose id is not its address). */
 export function ipText(f: Failure): string | undefined {
-  const complex = f.fail.get('ip') as FailureId | undefined;
+  const complex = getOwn(f.fail, 'ip') as FailureId | undefined;
   return complex ? idText(complex) : idText(f.id);
 }
 
@@ -85,7 +86,7 @@ function tagValue(tag: string, f: Failure): string | undefined {
   if (m) {
     const name = m[1]!.toLowerCase();
     const key = name === 'id' ? 'fid' : name === 'port' ? 'fport' : name;
-    const v = fail.get(key);
+    const v = getOwn(fail, key);
     return v === undefined || v === null ? undefined : typeof v === 'string' ? v : pyRepr(v);
   }
   return undefined;
@@ -104,11 +105,11 @@ export function formatOut(token: string, failures: readonly Failure[]): string[]
     } else if (token === 'msg') {
       out.push(...matchedLines(f.fail));
     } else if (token === 'row') {
-      const data = new Map([...f.fail].filter(([k]) => k !== 'matches'));
+      const data = Object.fromEntries(Object.entries(f.fail).filter(([k]) => k !== 'matches'));
       const id = idText(f.id);
       out.push(`[${id === undefined ? pyRepr(f.id?.text) : pyRepr(id)},\t${pyRepr(f.time)},\t${pyRepr(data)}],`);
     } else if (!token.includes('<')) {
-      const v = f.fail.get(token);
+      const v = getOwn(f.fail, token);
       out.push(v === undefined || v === null ? 'None' : typeof v === 'string' ? v : pyRepr(v));
     } else {
       const lines = matchedLines(f.fail);
@@ -184,9 +185,9 @@ export function formatJson(session: RegexSession): unknown {
     failures: session.failures.map((f) => ({
       regex: f.regexIndex + 1,
       ip: ipText(f) ?? null,
-      host: (f.fail.get('ip') as FailureId | undefined)?.text ?? f.id?.text ?? null,
+      host: (getOwn(f.fail, 'ip') as FailureId | undefined)?.text ?? f.id?.text ?? null,
       time: f.time === undefined ? null : new Date(Math.round(f.time * 1000)).toISOString(),
-      user: typeof f.fail.get('user') === 'string' ? (f.fail.get('user') as string) : null,
+      user: typeof getOwn(f.fail, 'user') === 'string' ? (getOwn(f.fail, 'user') as string) : null,
       lines: matchedLines(f.fail),
     })),
     missedLines: s.missedLines,

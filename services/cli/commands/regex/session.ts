@@ -128,8 +128,9 @@ export class RegexSession {
     });
     const mode: CoreMode = options.out
       ? { checkAllRegex: false, ignorePending: true, returnRawHost: options.raw, dateFromNow: false }
-      : { checkAllRegex: options.checkAll, ignorePending: false, returnRawHost: options.raw, dateFromNow: false };
+      : { checkAllRegex: options.checkAll, ignorePending: false, returnRawHost: options.raw, dateFromNow: false, snapshot: options.keepFailures };
     this.core = newCore(this.filter, zoneSettings({ logtimezone: options.timezone, timezone: options.localZone }), mode);
+    this.core.warm();
     this.failregex = merged.failregex.map((regex) => ({ regex, hits: 0, failures: [] }));
     this.ignoreregex = merged.ignoreregex.map((regex) => ({ regex, hits: 0, failures: [] }));
   }
@@ -161,7 +162,7 @@ export class RegexSession {
         this.failregex[f.regexIndex]!.hits++;
         if (this.options.keepFailures) this.failregex[f.regexIndex]!.failures.push(f);
       }
-      if (!f.fail.get('nofail')) ret.push(f);
+      if (!f.nofail) ret.push(f);
       else ignored = true;
     }
     if (ret.length > 0) {
