@@ -7,7 +7,8 @@ export { resolveDefinition, type FilterDefinition } from './config/definition.ts
 export { ConfigSet, type ConfigSource } from './config/reader.ts';
 export { MatcherCore, type CoreMode, type CoreStats, type Failure, type FailureId } from './core.ts';
 export { DatePatternError, FilterConfigError, FilterError, FilterNotFoundError, RegexSyntaxError } from './errors.ts';
-export { fail2banIpText } from './ipaddr.ts';
+export { buildFilter, BuiltFilter } from './filter.ts';
+export { canonicalAddress, fail2banIpText } from './ipaddr.ts';
 export { journalLine } from './journal.ts';
 export {
   fail2banCacheRoot,

@@ -1,13 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { compileFilter, type CompiledFilter } from './compiled.ts';
 import { resolveDefinition, type FilterDefinition } from './config/definition.ts';
 import { ConfigSet, type ConfigSource } from './config/reader.ts';
 import { FilterConfigError, FilterError, FilterNotFoundError } from './errors.ts';
-import { DEFAULT_MAX_LINE_LENGTH, FilterLineMatcher, zoneSettings, type ZoneSettings } from './matcher.ts';
+import { buildFilter, type BuiltFilter } from './filter.ts';
 import { extractOptions } from './spec.ts';
-import type { Filter, FilterOptions, LineMatcher } from './types.ts';
+import type { FilterOptions } from './types.ts';
 
 /**
  * The only module of the engine that touches the file system: finding a
@@ -90,37 +89,11 @@ export function readFilterDefinition(spec: string, options: FilterOptions = {}, 
   }
 }
 
-/** A loaded filter: translated once; each matcher() has its own buffers and date state. */
-class LoadedFilter implements Filter {
-  constructor(
-    readonly compiled: CompiledFilter,
-    readonly definition: FilterDefinition,
-    private readonly zones: ZoneSettings,
-    private readonly maxLineLength: number,
-  ) {}
-
-  get name(): string {
-    return this.compiled.name;
-  }
-
-  get maxlines(): number {
-    return this.compiled.maxlines;
-  }
-
-  get journalmatch(): string[][] {
-    return this.compiled.journalmatch;
-  }
-
-  matcher(): LineMatcher {
-    return new FilterLineMatcher(this.compiled, this.zones, this.maxLineLength);
-  }
-}
-
-export async function loadFilter(spec: string, options: FilterOptions = {}): Promise<Filter & { compiled: CompiledFilter; definition: FilterDefinition }> {
+/** Finds, reads and translates a filter (`sshd`, `sshd[mode=aggressive]`, or a path). */
+export async function loadFilter(spec: string, options: FilterOptions = {}): Promise<BuiltFilter> {
   const definition = readFilterDefinition(spec, options);
   try {
-    const compiled = compileFilter(definition, options);
-    return new LoadedFilter(compiled, definition, zoneSettings(options), options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH);
+    return buildFilter(definition, options);
   } catch (err) {
     if (err instanceof FilterError) throw new FilterConfigError(`filter ${spec}: ${err.message}`, undefined, { cause: err });
     throw err;
