@@ -8,7 +8,7 @@ export { ConfigSet, type ConfigSource } from './config/reader.ts';
 export { MatcherCore, type CoreMode, type CoreStats, type Failure, type FailureId } from './core.ts';
 export { DatePatternError, FilterConfigError, FilterError, FilterNotFoundError, RegexSyntaxError } from './errors.ts';
 export { buildFilter, BuiltFilter } from './filter.ts';
-export { canonicalAddress, fail2banIpText } from './ipaddr.ts';
+export { CIDR_UNSPEC, canonicalAddress, fail2banIpText, inetAton } from './ipaddr.ts';
 export { journalLine } from './journal.ts';
 export {
   fail2banCacheRoot,

@@ -208,3 +208,32 @@ function formatRfc5952(words: readonly number[]): string {
   const tail = words.slice(bestBase + bestLen).map((x) => x.toString(16)).join(':');
   return `${head}::${tail}`;
 }
+
+/**
+ * glibc's inet_aton, as getaddrinfo applies it to a host name before any
+ * DNS query: 1 to 4 parts, each decimal, octal (leading 0) or hex (0x), the
+ * last part filling the remaining bytes (`5555` is 0.0.21.179). fail2ban
+ * "resolves" a numeric host text this way; `fleetban regex` does the same
+ * to print what fail2ban-regex prints. The shipper never converts a name.
+ */
+export function inetAton(text: string): string | undefined {
+  const parts = text.split('.');
+  if (parts.length < 1 || parts.length > 4) return undefined;
+  const values: number[] = [];
+  for (const p of parts) {
+    let v: number;
+    if (/^0[xX][0-9a-fA-F]*$/.test(p)) v = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
+    else if (/^0[0-7]*$/.test(p)) v = parseInt(p, 8);
+    else if (/^[1-9]\d*$/.test(p)) v = Number(p);
+    else return undefined;
+    if (!Number.isSafeInteger(v)) return undefined;
+    values.push(v);
+  }
+  const last = values.pop()!;
+  for (const v of values) if (v > 255) return undefined;
+  const lastBytes = 4 - values.length;
+  if (last >= 2 ** (8 * lastBytes)) return undefined;
+  const bytes = [...values];
+  for (let i = lastBytes - 1; i >= 0; i--) bytes.push(Math.floor(last / 2 ** (8 * i)) % 256);
+  return bytes.join('.');
+}

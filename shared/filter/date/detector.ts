@@ -127,7 +127,7 @@ export interface DateFound {
 const MAX = 0x7fffffff;
 
 export class DateDetector {
-  private readonly slots: Slot[] = [];
+  private readonly slots_: Slot[] = [];
   private readonly known = new Set<string>();
   private readonly unusedTime = 300;
   private lastPos: [number, string, string] = [1, '', ''];
@@ -136,7 +136,12 @@ export class DateDetector {
   private firstUnused = 0;
   /** Templates that have found a date, for fail2ban-regex's summary. */
   get templates(): ReadonlyArray<{ name: string; hits: number }> {
-    return this.slots.map((s) => ({ name: s.template.name, hits: s.hits }));
+    return this.slots_.map((s) => ({ name: s.template.name, hits: s.hits }));
+  }
+
+  /** The templates as fail2ban describes them (name, Python regex, anchoring flags, weight), for comparison. */
+  slots(): Array<{ name: string; regex: string; flags: number; weight: number }> {
+    return this.slots_.map((s) => ({ name: s.template.name, regex: s.template.regex, flags: s.template.flags, weight: s.template.weight }));
   }
 
   /** A detector for a filter's datepattern (one or more lines), or fail2ban's defaults when none. */
@@ -150,8 +155,8 @@ export class DateDetector {
 
   /** Compiles every template now instead of on first use (the default set is added as matchTime would). */
   warm(): void {
-    if (this.slots.length === 0) this.addDefaults();
-    for (const s of this.slots) s.template.warm();
+    if (this.slots_.length === 0) this.addDefaults();
+    for (const s of this.slots_) s.template.warm();
   }
 
   appendTemplate(pattern: string): void {
@@ -178,11 +183,11 @@ export class DateDetector {
       throw new DatePatternError(`There is already a template with name ${template.name}`);
     }
     this.known.add(template.name);
-    this.slots.push({ template, hits: 0, lastUsed: 0, distance: MAX });
+    this.slots_.push({ template, hits: 0, lastUsed: 0, distance: MAX });
   }
 
   private addDefaults(filter?: (t: DateTemplate) => boolean, preMatch?: string, all = true): void {
-    const ignoreDuplicate = this.slots.length > 0;
+    const ignoreDuplicate = this.slots_.length > 0;
     for (let template of all ? defaultsWithAnchored() : originals()) {
       if (filter && !filter(template)) continue;
       if (preMatch !== undefined) {
@@ -194,8 +199,8 @@ export class DateDetector {
 
   /** Finds the timestamp (DateDetector.matchTime), or undefined. */
   matchTime(line: string): { match: PyMatch; template: DateTemplate } | undefined {
-    if (this.slots.length === 0) this.addDefaults();
-    const slots = this.slots;
+    if (this.slots_.length === 0) this.addDefaults();
+    const slots = this.slots_;
     let match: PyMatch | null = null;
     let found: [PyMatch | null, number, number, number] = [null, MAX, MAX, -1];
     let ignoreBySearch = MAX;
@@ -288,7 +293,7 @@ export class DateDetector {
   }
 
   private reorder(num: number): number {
-    const slots = this.slots;
+    const slots = this.slots_;
     const slot = slots[num]!;
     const untime = slot.lastUsed - this.unusedTime;
     const weight = weightOf(slot);

@@ -1,5 +1,7 @@
 import {
+  CIDR_UNSPEC,
   compileFilter,
+  inetAton,
   newCore,
   readFilterDefinition,
   zoneSettings,
@@ -150,7 +152,7 @@ export class RegexSession {
     let found = all;
     for (let i = 0; i < all.length; i++) {
       if (all[i]!.id?.kind !== 'name') continue;
-      found = all.filter((f) => f.id?.kind !== 'name');
+      found = all.filter((f) => this.resolveNumeric(f));
       this.unresolved += all.length - found.length;
       break;
     }
@@ -195,6 +197,20 @@ export class RegexSession {
       if (!this.options.printNoMissed && (this.options.printAllMissed || s.missed <= this.options.listLimit + 1)) s.missedLines.push(line);
     }
     s.tested++;
+  }
+
+  /**
+   * A host text fail2ban would hand to getaddrinfo: a numeric one (`5555`)
+   * becomes the address inet_aton makes of it, as fail2ban-regex prints it;
+   * any other name stays unresolved and is no failure, as in fail2ban when
+   * the name does not resolve. Returns whether the failure is kept.
+   */
+  private resolveNumeric(f: Failure): boolean {
+    if (f.id?.kind !== 'name') return true;
+    const address = inetAton(f.id.text);
+    if (address === undefined) return false;
+    f.id = { kind: 'addr', text: address, cidr: CIDR_UNSPEC };
+    return true;
   }
 
   /** Date templates with their hits, in the detector's order. */
