@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail2banPackageDir } from '../../shared/filter/index.ts';
@@ -38,11 +38,17 @@ export function fail2banPackage(): Fail2banPackage | undefined {
   };
 }
 
-/** Why tests that need the package cannot run, or undefined when they can. */
-export function fail2banSkipReason(): string | undefined {
+/**
+ * Why tests that need the unpacked package (and, with `python`, a Python to
+ * run fail2ban's own code) cannot run, or undefined when they can.
+ */
+export function fail2banSkipReason(options: { python?: boolean } = {}): string | undefined {
   const pkg = fail2banPackage();
   if (!pkg) return 'the fail2ban package cache is empty: run infra/setup/setup.sh (it unpacks Debian\'s fail2ban with apt-get download)';
   if (!existsSync(pkg.regexScript)) return `no fail2ban-regex in ${pkg.root}`;
+  if (options.python && spawnSync(pkg.python, ['-c', 'import configparser'], { stdio: 'ignore' }).status !== 0) {
+    return `${pkg.python} cannot run: install python3 to compare with fail2ban's own code`;
+  }
   return undefined;
 }
 

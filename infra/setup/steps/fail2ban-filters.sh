@@ -34,6 +34,17 @@ if [ -z "$version" ] || [ "$version" = "(none)" ]; then
   exit 1
 fi
 
+# The tests and the benchmark run the real fail2ban-regex from the cache; it needs python3.
+if ! command -v python3 >/dev/null 2>&1 && [ ! -x /usr/bin/python3 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    say "installing python3 (to run fail2ban-regex from the cache in tests)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3 >>/tmp/fleetban-apt.log 2>&1 ||
+      say "could not install python3; tests that compare with fail2ban-regex will be skipped"
+  else
+    say "python3 is missing; tests that compare with fail2ban-regex will be skipped (install: apt-get install python3)"
+  fi
+fi
+
 target="$cache/$version"
 if [ -f "$target/.complete" ]; then
   [ "$(readlink "$cache/current" 2>/dev/null)" = "$version" ] || ln -sfn "$version" "$cache/current"
