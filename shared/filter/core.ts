@@ -1,5 +1,6 @@
 import type { CompiledFilter } from './compiled.ts';
 import type { DateDetector } from './date/detector.ts';
+import { ExpiringCache } from './cache.ts';
 import type { StrptimeContext } from './date/strptime.ts';
 import type { LocalZone } from './date/zones.ts';
 import { tupleLinesBuf, type Held, type RegexHit, type TupleLine } from './failregex.ts';
@@ -50,38 +51,6 @@ export interface CoreMode {
 export interface CoreStats {
   prefregexMatched: number;
   ignoreregexHits: number[];
-}
-
-/** fail2ban's Utils.Cache: FIFO with a maximum size and an expiry, here on the caller's clock. */
-class ExpiringCache<V> {
-  private readonly items = new Map<string, { value: V; expires: number }>();
-  constructor(
-    private readonly maxCount: number,
-    private readonly maxTimeMs: number,
-  ) {}
-
-  get(key: string, now: number): V | undefined {
-    const entry = this.items.get(key);
-    if (!entry) return undefined;
-    if (entry.expires > now) return entry.value;
-    this.items.delete(key);
-    return undefined;
-  }
-
-  set(key: string, value: V, now: number): void {
-    if (this.items.size >= this.maxCount) {
-      for (const [k, v] of this.items) {
-        this.items.delete(k);
-        if (v.expires > now && this.items.size < this.maxCount) break;
-      }
-    }
-    this.items.delete(key);
-    this.items.set(key, { value, expires: now + this.maxTimeMs });
-  }
-
-  unset(key: string): void {
-    this.items.delete(key);
-  }
 }
 
 /**

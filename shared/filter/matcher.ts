@@ -4,9 +4,10 @@ import { DateDetector } from './date/detector.ts';
 import { localZone, memoZone, zoneOffset, type LocalZone } from './date/zones.ts';
 import type { FilterRegex, TupleLine } from './failregex.ts';
 import { canonicalAddress } from './ipaddr.ts';
+import { DEFAULT_MAX_LINE_LENGTH } from './limits.ts';
 import type { FilterMatch, LineMatcher } from './types.ts';
 
-export const DEFAULT_MAX_LINE_LENGTH = 4096;
+export { DEFAULT_MAX_LINE_LENGTH };
 
 /** The fail2ban daemon's way: first matching failregex wins, failures without an address are held back. */
 export const OPERATION_MODE: CoreMode = { checkAllRegex: false, ignorePending: true, returnRawHost: false, dateFromNow: true };

@@ -5,9 +5,11 @@ import { createReadStream, statSync } from 'node:fs';
  * without a newline is not passed on: fail2ban-regex waits for the line end
  * there too (it treats the file as one still being written).
  *
- * UTF-8 is decoded by Buffer, a chunk's complete lines at once: a `\n` byte
- * never occurs inside a UTF-8 sequence, and Buffer gives one-byte strings
- * for ASCII text, which the regex engine scans faster than TextDecoder's.
+ * UTF-8 is decoded by Buffer line by line: a `\n` byte never occurs inside
+ * a UTF-8 sequence; Buffer gives one-byte strings for ASCII text, which the
+ * regex engine scans faster than TextDecoder's; and a line is its own
+ * string, not a slice that would keep a whole chunk alive while the filter
+ * remembers the line (its connection cache holds lines for minutes).
  */
 export async function forEachLine(
   file: string,
@@ -30,20 +32,19 @@ export async function forEachLine(
     }
     return text.slice(start);
   };
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 18 })) {
     const buf = chunk as Buffer;
     bytes += buf.length;
     if (decoder) {
       rest = emit(rest + decoder.decode(buf, { stream: true }));
     } else {
       const data = pending ? Buffer.concat([pending, buf]) : buf;
-      const last = data.lastIndexOf(10);
-      if (last < 0) {
-        pending = data;
-      } else {
-        emit(data.toString('utf8', 0, last + 1));
-        pending = last + 1 < data.length ? data.subarray(last + 1) : undefined;
+      let start = 0;
+      for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
+        onLine(data.toString('utf8', start, nl));
+        start = nl + 1;
       }
+      pending = start < data.length ? Buffer.from(data.subarray(start)) : undefined;
     }
     if (onProgress && bytes >= nextReport) {
       onProgress(bytes, total);
