@@ -14,6 +14,9 @@ const PROGRESS_FROM_BYTES = 8 * 1024 * 1024;
 export async function runRegex(io: CliIo, log: string, regex: string, ignoreregex: string | undefined, opts: RegexOpts): Promise<number> {
   if (opts.printNoMissed && opts.printAllMissed) return usage('--print-no-missed and --print-all-missed are mutually exclusive.');
   if (opts.printNoIgnored && opts.printAllIgnored) return usage('--print-no-ignored and --print-all-ignored are mutually exclusive.');
+  if (log.startsWith('systemd-journal')) {
+    return usage('reading the journal directly is not supported: save entries with journalctl and test the file, or let the shipper read the journal');
+  }
   let encoding = opts.encoding;
   try {
     new TextDecoder(encoding);
