@@ -1,0 +1,23 @@
+/**
+ * What the shipper needs from the filter engine (shared/filter): a matcher
+ * per stream that takes lines in order and returns the failures they
+ * complete. The engine's LineMatcher satisfies it; tests pass small fakes.
+ */
+export interface Match {
+  /** Canonical address, when the failure names one. */
+  ip?: string;
+  /** The line's own timestamp, epoch ms. */
+  time: number;
+  user?: string;
+  lines: string[];
+}
+
+export interface Matcher {
+  push(line: string, now: number): Match[];
+}
+
+export interface MatcherFactory {
+  /** Lines a failure may span (the filter's maxlines). */
+  readonly maxlines: number;
+  matcher(): Matcher;
+}
