@@ -136,12 +136,11 @@ class FilesSource implements Source {
     // Pumps are not awaited: while publishing is paused the checks go on, so
     // a rotation is still noticed while its old file is held open.
     for (const tail of [...this.draining]) {
-      void tail.pump();
       if (!tail.busy && tail.lastGrowth < quiet && tail.behind === 0) {
         this.draining.delete(tail);
         await tail.finish();
         this.ctx.telemetry.fileClosed(this.ctx.jail.name, tail.path, 'rotated away and read to its end');
-      }
+      } else void tail.pump();
     }
   }
 

@@ -174,7 +174,7 @@ export class FileTail {
 
   /** Hands on a last line without newline (the file will not grow again) and ends the stream. */
   async finish(): Promise<void> {
-    await this.pumping;
+    await this.pump();
     const wasStopped = this.stopped;
     this.stopped = true;
     const last = this.splitter.flush();
