@@ -18,3 +18,4 @@ export { onProcessExit, startTracked, stopProcess, waitForOutput, type Started }
 export { RedisServer, type RedisServerOptions } from './redis.ts';
 export { tempDir } from './tmp.ts';
 export { Journald, journaldSkipReason } from './journald.ts';
+export { readStream, streamCount, type StoredMessage } from './jetstream.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
+import { fstatSync, type BigIntStats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { fileWhere } from '../../ids.ts';
 import type { RotationKind } from '../../telemetry.ts';
@@ -115,8 +115,15 @@ export class FileTail {
     this.splitter = new LineSplitter(ctx.maxLineBytes, start);
   }
 
-  /** Bytes written and not read yet. */
+  /** Bytes written and not read yet (a fresh look at the size: reading may be paused). */
   get behind(): number {
+    if (!this.stopped) {
+      try {
+        this.size = fstatSync(this.handle.fd).size;
+      } catch {
+        // closed meanwhile: the last size stands
+      }
+    }
     return Math.max(0, this.size - this.splitter.readTo);
   }
 
