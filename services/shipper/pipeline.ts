@@ -104,7 +104,7 @@ export class JailPipeline implements LineSink {
           continue;
         }
         state.tracker.hold(seq, line.at);
-        const { acked } = await publisher.publish(subject, data, id);
+        const { acked } = publisher.tryPublish(subject, data, id) ?? (await publisher.publish(subject, data, id));
         this.stats.inFlight++;
         acked.then(
           (duplicate) => {

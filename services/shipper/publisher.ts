@@ -70,7 +70,23 @@ export class Publisher {
    * PublisherStoppedError once stopped.
    */
   async publish(subject: string, data: Uint8Array, msgID: string): Promise<{ acked: Promise<boolean> }> {
-    await this.slot();
+    return this.tryPublish(subject, data, msgID) ?? (await this.slot(), this.send(subject, data, msgID));
+  }
+
+  /**
+   * Sends at once when a slot is free, without yielding to the event loop,
+   * so that a run of failures leaves in one socket write; undefined when the
+   * caller must wait (use `publish`).
+   */
+  tryPublish(subject: string, data: Uint8Array, msgID: string): { acked: Promise<boolean> } | undefined {
+    this.checkStopped();
+    if (this.inFlight >= this.options.maxInFlight || this.waiters.length > 0) return undefined;
+    this.inFlight++;
+    this.events.inFlightChanged(this.inFlight);
+    return this.send(subject, data, msgID);
+  }
+
+  private send(subject: string, data: Uint8Array, msgID: string): { acked: Promise<boolean> } {
     const acked = this.deliver(subject, data, msgID);
     void acked.then(this.done, this.done);
     return { acked };
@@ -112,11 +128,6 @@ export class Publisher {
   /** Resolves with a slot reserved. */
   private async slot(): Promise<void> {
     this.checkStopped();
-    if (this.inFlight < this.options.maxInFlight && this.waiters.length === 0) {
-      this.inFlight++;
-      this.events.inFlightChanged(this.inFlight);
-      return;
-    }
     if (this.pauseTimer === undefined) {
       this.pauseTimer = setTimeout(() => this.events.readingPaused(this.inFlight, this.connection.connected), this.options.pauseReportAfter ?? 1000);
     }

@@ -62,7 +62,8 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
   const telemetry = new ShipperTelemetry(log, metrics, () =>
     running.flatMap((r) => r.sources.flatMap((s) => s.streams().filter((x) => x.stream.durable && x.stream.key.startsWith('f:')).map((x) => ({ jail: r.jail.name, path: x.stream.label, bytes: x.behind })))),
   );
-  const publisher = new Publisher(deps.target ?? jetstreamTarget(nc), deps.connection ?? connectionState(nc), telemetry, {
+  const target = deps.target ?? jetstreamTarget(nc);
+  const publisher = new Publisher(target, deps.connection ?? connectionState(nc), telemetry, {
     maxInFlight: config.shipper.maxInFlight,
     timeout: config.shipper.publishTimeout,
   });
@@ -128,6 +129,7 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
         r.store.stop();
         await r.store.flush().catch((err: unknown) => log.error({ jail: r.jail.name, err: errorMessage(err) }, 'cannot save read positions at stop'));
       }
+      if ('close' in target && typeof target.close === 'function') target.close();
     },
   };
 }

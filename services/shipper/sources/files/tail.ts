@@ -30,6 +30,13 @@ export function nextGeneration(previous?: string): string {
 
 const FINGERPRINT_BYTES = 1024;
 const CHUNK = 64 * 1024;
+/**
+ * chokidar drops a file's `change` events for 50 ms after one it emitted, so
+ * while a file keeps growing it is read again this often: a write in that
+ * window is read promptly instead of at the next periodic check. A quiet
+ * file costs nothing (one look after its last write).
+ */
+const FOLLOW_UP_MS = 10;
 
 /** Digest of the file's first line (or first 1 KiB); undefined until there is one. */
 export async function fingerprintOf(handle: FileHandle): Promise<string | undefined> {
@@ -99,6 +106,7 @@ export class FileTail {
   private again = false;
   private verifyNext = false;
   private stopped = false;
+  private followUp: NodeJS.Timeout | undefined;
   private readonly buf = Buffer.alloc(CHUNK);
 
   constructor(
@@ -144,14 +152,19 @@ export class FileTail {
       return this.pumping;
     }
     this.pumping = (async () => {
+      let grew = false;
       do {
         this.again = false;
         try {
-          await this.readAvailable();
+          grew = (await this.readAvailable()) || grew;
         } catch (err) {
           if (!this.stopped) this.ctx.onError(this.path, err);
         }
       } while (this.again && !this.stopped);
+      if (grew && !this.stopped) this.followUp ??= setTimeout(() => {
+        this.followUp = undefined;
+        void this.pump();
+      }, FOLLOW_UP_MS);
     })().finally(() => {
       this.pumping = undefined;
     });
@@ -183,7 +196,7 @@ export class FileTail {
   async finish(): Promise<void> {
     await this.pump();
     const wasStopped = this.stopped;
-    this.stopped = true;
+    this.stop();
     const last = this.splitter.flush();
     if (last && !wasStopped) await this.ctx.sink.lines(this.stream, [{ text: last.text, at: last.start }], last.end);
     this.ctx.sink.close(this.stream);
@@ -193,16 +206,19 @@ export class FileTail {
   /** Stops reading; what was handed on stays handed on. */
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.followUp);
   }
 
   /** Closes the descriptor at shutdown; the stream's position stays saved for the next run. */
   async shutdown(): Promise<void> {
-    this.stopped = true;
+    this.stop();
     await this.pumping;
     await this.handle.close().catch(() => undefined);
   }
 
-  private async readAvailable(): Promise<void> {
+  /** Reads to the end; whether anything was read. */
+  private async readAvailable(): Promise<boolean> {
+    let grew = false;
     const info = await this.handle.stat();
     this.size = info.size;
     if (info.size < this.splitter.readTo) await this.restart('truncated');
@@ -215,6 +231,7 @@ export class FileTail {
     while (!this.stopped) {
       const { bytesRead } = await this.handle.read(this.buf, 0, CHUNK, this.splitter.readTo);
       if (bytesRead === 0) break;
+      grew = true;
       this.lastGrowth = Date.now();
       this.size = Math.max(this.size, this.splitter.readTo + bytesRead);
       const lines = this.splitter.push(this.buf.subarray(0, bytesRead));
@@ -224,6 +241,7 @@ export class FileTail {
       for (let i = 0; i < lines.length; i++) out[i] = { text: lines[i]!.text, at: lines[i]!.start };
       await this.ctx.sink.lines(this.stream, out, this.splitter.resumeAt);
     }
+    return grew;
   }
 
   /** Same file, new content from offset 0: a new generation, so its message ids differ from the old content's. */
