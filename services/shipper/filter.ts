@@ -7,6 +7,7 @@ export async function loadJailFilter(jail: JailConfig, config: Config): Promise<
   const filter = await loadFilter(jail.filter, {
     dirs: config.filters.dirs,
     usedns: jail.usedns,
+    backend: jail.backend,
     maxLineLength: config.shipper.maxLineLength,
     ...(jail.maxlines !== undefined && { maxlines: jail.maxlines }),
     ...(jail.datepattern !== undefined && { datepattern: jail.datepattern }),

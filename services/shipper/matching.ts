@@ -13,7 +13,8 @@ export interface Match {
 }
 
 export interface Matcher {
-  push(line: string, now: number): Match[];
+  /** `now`: when the line was read; `time`: the line's own time where the source knows it (the journal). */
+  push(line: string, now: number, time?: number): Match[];
 }
 
 export interface MatcherFactory {

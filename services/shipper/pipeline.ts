@@ -80,15 +80,14 @@ export class JailPipeline implements LineSink {
     let matchedLines = 0;
     for (const line of lines) {
       const seq = state.tracker.read(line.at);
-      const matches = state.matcher.push(line.text, now);
+      const matches = state.matcher.push(line.text, now, line.time);
       if (matches.length === 0) continue;
       matchedLines++;
       this.stats.failuresFound += matches.length;
       const where = stream.where(line);
       for (let index = 0; index < matches.length; index++) {
         const id = failureId(jail, gateContext.host, where, index);
-        const match = line.time === undefined ? matches[index]! : { ...matches[index]!, time: line.time };
-        const result = gate(gateContext, match, { id, source: stream.label, now });
+        const result = gate(gateContext, matches[index]!, { id, source: stream.label, now });
         if (!result.publish) {
           this.stats.dropped++;
           events.failureDropped(jail, result.reason, result.ip);

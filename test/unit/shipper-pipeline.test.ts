@@ -13,15 +13,15 @@ import { tempDir } from '../harness/index.ts';
 
 const NOW = Date.parse('2025-01-01T12:00:00Z');
 
-/** A filter that finds `from <ip>` and takes the time from `at <ms>` when the line has one. */
+/** A filter that finds `from <ip>` and takes the time the source gives, else from `at <ms>` when the line has one. */
 const fakeFilter: MatcherFactory = {
   maxlines: 1,
   matcher: () => ({
-    push(line: string, now: number) {
+    push(line: string, now: number, time?: number) {
       const ip = /from (\S+)/.exec(line)?.[1];
       if (!ip) return [];
       const at = /at (\d+)/.exec(line)?.[1];
-      return [{ ip, time: at ? Number(at) : now, lines: [line] }];
+      return [{ ip, time: time ?? (at ? Number(at) : now), lines: [line] }];
     },
   }),
 };
@@ -118,7 +118,7 @@ describe('a jail pipeline', () => {
     assert.equal(await saved(), 80);
   });
 
-  test('a journal entry time wins over the time the filter found in the text', async () => {
+  test('the time a source knows (a journal entry) is handed to the filter with the line', async () => {
     const { js, pipeline } = await setup();
     await pipeline.open(stream, 0);
     await pipeline.lines(stream, [{ text: 'from 192.0.2.10', at: 0, time: NOW - 5000 }], 16);
