@@ -78,6 +78,8 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
     }
   }
   if (jails.length === 0) log.warn('no jail selected for this host: nothing to ship');
+  // Running with every jail broken would look healthy while shipping nothing.
+  else if (running.length === 0) throw new ShipperSetupError(`no jail could start: ${Object.entries(failed).map(([j, e]) => `${j}: ${e}`).join('; ')}`);
 
   async function startJail(jail: JailConfig): Promise<RunningJail> {
     const filter = await deps.loadFilter(jail, config);

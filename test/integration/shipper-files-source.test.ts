@@ -254,4 +254,23 @@ describe('tailing files', () => {
       await second.source.stop();
     }
   });
+
+  test('a glob whose directory does not exist yet picks up files when the directory and files appear', async () => {
+    const dir = newDir();
+    const { sink, source } = setup([join(dir, 'sites', '*', 'access.log')]);
+    await source.start();
+    try {
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(dir, 'sites', 'one'), { recursive: true });
+      writeFileSync(join(dir, 'sites', 'one', 'access.log'), lines('one', 0, 3));
+      mkdirSync(join(dir, 'sites', 'two'), { recursive: true });
+      writeFileSync(join(dir, 'sites', 'two', 'access.log'), lines('two', 0, 2));
+      writeFileSync(join(dir, 'sites', 'two', 'error.log'), lines('error', 0, 2));
+      await until('both new files read from their start', () => sink.seen.length >= 5);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(sink.texts().sort(), [...expected('one', 0, 3), ...expected('two', 0, 2)].sort());
+    } finally {
+      await source.stop();
+    }
+  });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { drainNats } from '../../shared/nats/index.ts';
 import { hostAddresses } from '../../shared/ip/index.ts';
-import { freePort, NatsServer, tempDir } from '../harness/index.ts';
+import { BIN, freePort, NatsServer, startTracked, tempDir } from '../harness/index.ts';
 import { failLine, natsClient, otherLine, sample, shipperConfig, shipperInProcess, storedFailures, until } from './shipper-support.ts';
 import { streamCount } from '../harness/index.ts';
 
@@ -127,6 +127,52 @@ describe('shipping a log file into the failures stream', () => {
       assert.equal(sample(metrics, 'fleetban_shipper_file_behind_bytes', `jail="t",path="${log}"`), 0);
       assert.equal(sample(metrics, 'fleetban_shipper_publishes_in_flight'), 0);
       assert.equal(await shipper.stop(), 0);
+    } finally {
+      await shipper.stop().catch(() => undefined);
+      await drainNats(nc);
+      await nats.dispose();
+      dir.remove();
+    }
+  });
+
+  test('lines piped to `fleetban shipper` on stdin are shipped, and it exits once every failure is acknowledged', async () => {
+    const nats = await NatsServer.start();
+    const dir = tempDir('fleetban-shipper');
+    const nc = await natsClient(nats.url);
+    try {
+      const config = shipperConfig(dir.path, nats.url, { piped: { logpath: '-' } });
+      const shipper = startTracked(BIN, ['shipper', '--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const exited = new Promise<number | null>((resolve) => shipper.child.once('exit', (code) => resolve(code)));
+      shipper.child.stdin!.end(failures(0, 300) + failLine('last-without-newline', ip(1)).trimEnd());
+      assert.equal(await exited, 0, shipper.output());
+      const stored = await storedFailures(nc);
+      assert.equal(stored.length, 301);
+      assert.equal(new Set(stored.map((e) => e.id)).size, 301);
+      assert.ok(stored.every((e) => e.source === 'stdin'));
+    } finally {
+      await drainNats(nc);
+      await nats.dispose();
+      dir.remove();
+    }
+  });
+
+  test('a jail whose filter cannot be loaded is left out and named in the stats while the others ship; with none left the shipper exits 70', async () => {
+    const nats = await NatsServer.start();
+    const dir = tempDir('fleetban-shipper');
+    const log = join(dir.path, 'auth.log');
+    writeFileSync(log, '');
+    const nc = await natsClient(nats.url);
+    const shipper = shipperInProcess(shipperConfig(dir.path, nats.url, { good: { logpath: log }, broken: { logpath: log, filter: 'no-such-filter' } }));
+    try {
+      await until('the good jail tailing', () => nc.request('fleetban.svc.shipper.streams', '', { timeout: 500 }).then((m) => m.json<unknown[]>().length === 1, () => false));
+      const stats = await nc.request('fleetban.svc.shipper.stats', '', { timeout: 2000 }).then((m) => m.json<{ failed?: Record<string, string>; jails: Record<string, unknown> }>());
+      assert.deepEqual(Object.keys(stats.jails), ['good']);
+      assert.match(stats.failed?.broken ?? '', /no-such-filter/);
+      appendFileSync(log, failLine('u1', ip(1)));
+      await until('the failure', async () => (await streamCount(nc, 'fleetban_failures')) === 1);
+      assert.equal(await shipper.stop(), 0);
+      const allBroken = shipperInProcess(shipperConfig(dir.path, nats.url, { broken: { logpath: log, filter: 'no-such-filter' } }));
+      assert.equal(await allBroken.exit, 70);
     } finally {
       await shipper.stop().catch(() => undefined);
       await drainNats(nc);

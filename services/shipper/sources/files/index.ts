@@ -170,7 +170,11 @@ class FilesSource implements Source {
    */
   private async openPath(path: string, atStart: boolean): Promise<void> {
     if (this.stopped || this.active.has(path)) return;
-    const handle = await open(path, 'r').catch(() => undefined);
+    const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+      // Gone again is normal; unreadable (permissions) is the operator's to fix, so it is said.
+      if (err.code !== 'ENOENT') this.ctx.telemetry.sourceFailed(this.ctx.jail.name, `file ${path}`, err);
+      return undefined;
+    });
     if (!handle) return;
     try {
       const info = await handle.stat({ bigint: true });
