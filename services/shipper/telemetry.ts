@@ -66,7 +66,8 @@ export class ShipperTelemetry implements SourceTelemetry {
     const collect = behindCollector;
     this.behind = metrics.gauge('file_behind_bytes', 'Bytes written to a tailed file and not read yet', ['jail', 'path'], collect && function (this: Gauge<'jail' | 'path'>) {
       this.reset();
-      for (const f of collect()) this.set({ jail: f.jail, path: f.path }, f.bytes);
+      // A rotated file still being read and its successor share a path: their bytes add up.
+      for (const f of collect()) this.inc({ jail: f.jail, path: f.path }, f.bytes);
     });
   }
 

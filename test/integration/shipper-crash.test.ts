@@ -54,6 +54,8 @@ describe('the shipper process across crashes and outages', () => {
       let killedAt = -1;
       await writeSteadily(log, total, 100, 25, async (written) => {
         if (killedAt < 0 && written >= 1500) {
+          // Mid-stream: some failures are stored, others are in flight or unread.
+          await until('the first failures stored', async () => (await streamCount(nc, 'fleetban_failures')) > 0);
           killedAt = await streamCount(nc, 'fleetban_failures');
           await stopProcess(shipper!.child, 'SIGKILL');
         }
