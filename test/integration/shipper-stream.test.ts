@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { drainNats } from '../../shared/nats/index.ts';
+import { fail2banPackageDir } from '../../shared/filter/index.ts';
 import { hostAddresses } from '../../shared/ip/index.ts';
 import { BIN, freePort, NatsServer, startTracked, tempDir } from '../harness/index.ts';
 import { failLine, natsClient, otherLine, sample, shipperConfig, shipperInProcess, storedFailures, until } from './shipper-support.ts';
@@ -173,6 +174,39 @@ describe('shipping a log file into the failures stream', () => {
       assert.equal(await shipper.stop(), 0);
       const allBroken = shipperInProcess(shipperConfig(dir.path, nats.url, { broken: { logpath: log, filter: 'no-such-filter' } }));
       assert.equal(await allBroken.exit, 70);
+    } finally {
+      await shipper.stop().catch(() => undefined);
+      await drainNats(nc);
+      await nats.dispose();
+      dir.remove();
+    }
+  });
+
+  test("fail2ban's stock sshd filter ships real sshd lines (syslog dates, invalid users, IPv6)", { skip: fail2banPackageDir() || existsSync('/etc/fail2ban/filter.d/sshd.conf') ? false : "fail2ban's filters are not here: run infra/setup/setup.sh to fill the cache" }, async () => {
+    const nats = await NatsServer.start();
+    const dir = tempDir('fleetban-shipper');
+    const log = join(dir.path, 'auth.log');
+    writeFileSync(log, '');
+    const nc = await natsClient(nats.url);
+    const shipper = shipperInProcess(shipperConfig(dir.path, nats.url, { sshd: { filter: 'sshd', logpath: log } }));
+    try {
+      await until('the shipper tailing the file', () => nc.request('fleetban.svc.shipper.streams', '', { timeout: 500 }).then((m) => m.json<unknown[]>().length === 1, () => false));
+      const d = new Date();
+      const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+      const date = `${months[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${d.toTimeString().slice(0, 8)}`;
+      appendFileSync(log, [
+        `${date} web-1 sshd[1001]: Failed password for root from 192.0.2.10 port 51234 ssh2`,
+        `${date} web-1 sshd[1002]: Failed password for invalid user admin from 2001:db8::10 port 40000 ssh2`,
+        `${date} web-1 sshd[1003]: Accepted publickey for deploy from 198.51.100.4 port 50000 ssh2: ED25519 SHA256:x`,
+        `${date} web-1 sshd[1004]: Invalid user oracle from 192.0.2.11 port 41000`,
+        '',
+      ].join('\n'));
+      await until('3 failures', async () => (await streamCount(nc, 'fleetban_failures')) === 3);
+      await new Promise((r) => setTimeout(r, 500));
+      const stored = await storedFailures(nc);
+      assert.deepEqual(stored.map((e) => [e.ip, e.user]).sort(), [['192.0.2.10', 'root'], ['192.0.2.11', 'oracle'], ['2001:db8::10', 'admin']]);
+      assert.ok(stored.every((e) => Math.abs(e.time - d.getTime()) < 2000), 'the time comes from the syslog date');
+      assert.equal(await shipper.stop(), 0);
     } finally {
       await shipper.stop().catch(() => undefined);
       await drainNats(nc);
