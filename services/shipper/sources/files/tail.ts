@@ -32,11 +32,13 @@ const FINGERPRINT_BYTES = 1024;
 const CHUNK = 64 * 1024;
 /**
  * chokidar drops a file's `change` events for 50 ms after one it emitted, so
- * while a file keeps growing it is read again this often: a write in that
- * window is read promptly instead of at the next periodic check. A quiet
- * file costs nothing (one look after its last write).
+ * after a read that found data the file is looked at again every
+ * FOLLOW_UP_MS until it has been quiet for FOLLOW_UP_WINDOW_MS: a write in
+ * the dropped window is read promptly instead of at the next periodic check.
+ * A quiet file costs nothing.
  */
 const FOLLOW_UP_MS = 10;
+const FOLLOW_UP_WINDOW_MS = 60;
 
 /** Digest of the file's first line (or first 1 KiB); undefined until there is one. */
 export async function fingerprintOf(handle: FileHandle): Promise<string | undefined> {
@@ -152,19 +154,20 @@ export class FileTail {
       return this.pumping;
     }
     this.pumping = (async () => {
-      let grew = false;
       do {
         this.again = false;
         try {
-          grew = (await this.readAvailable()) || grew;
+          await this.readAvailable();
         } catch (err) {
           if (!this.stopped) this.ctx.onError(this.path, err);
         }
       } while (this.again && !this.stopped);
-      if (grew && !this.stopped) this.followUp ??= setTimeout(() => {
-        this.followUp = undefined;
-        void this.pump();
-      }, FOLLOW_UP_MS);
+      if (!this.stopped && Date.now() - this.lastGrowth < FOLLOW_UP_WINDOW_MS) {
+        this.followUp ??= setTimeout(() => {
+          this.followUp = undefined;
+          void this.pump();
+        }, FOLLOW_UP_MS);
+      }
     })().finally(() => {
       this.pumping = undefined;
     });
@@ -216,13 +219,14 @@ export class FileTail {
     await this.handle.close().catch(() => undefined);
   }
 
-  /** Reads to the end; whether anything was read. */
-  private async readAvailable(): Promise<boolean> {
-    let grew = false;
+  private async readAvailable(): Promise<void> {
     const info = await this.handle.stat();
     this.size = info.size;
     if (info.size < this.splitter.readTo) await this.restart('truncated');
-    else if (this.verifyNext) {
+    else if (this.verifyNext || (info.size > this.splitter.readTo && !this.draining)) {
+      // Before reading new bytes: if the first line changed, the file was
+      // replaced in place and grew past our position; the new bytes at our
+      // old offset would be the middle of some other line.
       this.verifyNext = false;
       const fp = await fingerprintOf(this.handle);
       if (this.fp !== undefined && fp !== this.fp) await this.restart('replaced');
@@ -231,7 +235,6 @@ export class FileTail {
     while (!this.stopped) {
       const { bytesRead } = await this.handle.read(this.buf, 0, CHUNK, this.splitter.readTo);
       if (bytesRead === 0) break;
-      grew = true;
       this.lastGrowth = Date.now();
       this.size = Math.max(this.size, this.splitter.readTo + bytesRead);
       const lines = this.splitter.push(this.buf.subarray(0, bytesRead));
@@ -241,7 +244,6 @@ export class FileTail {
       for (let i = 0; i < lines.length; i++) out[i] = { text: lines[i]!.text, at: lines[i]!.start };
       await this.ctx.sink.lines(this.stream, out, this.splitter.resumeAt);
     }
-    return grew;
   }
 
   /** Same file, new content from offset 0: a new generation, so its message ids differ from the old content's. */
