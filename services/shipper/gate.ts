@@ -30,7 +30,8 @@ export function gate(ctx: GateContext, match: Match, where: { id: string; source
   const ip = match.ip === undefined ? undefined : tryCanonicalIp(match.ip);
   if (ip === undefined) return { publish: false, reason: 'no_address' };
   if (ctx.allowlist.has(ip)) return { publish: false, reason: 'allowlisted', ip };
-  const time = Math.max(0, Math.round(match.time));
+  // A line whose date could not be read counts as read now, as in fail2ban.
+  const time = Number.isFinite(match.time) ? Math.max(0, Math.round(match.time)) : where.now;
   if (where.now - time > ctx.findtime) return { publish: false, reason: 'too_old', ip };
   const event: FailureEvent = {
     v: WIRE_VERSION,

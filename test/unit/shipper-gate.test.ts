@@ -43,6 +43,12 @@ describe('what the shipper publishes of a failure', () => {
     assert.ok(gate(ctx, match('192.0.2.10', NOW - 10 * MINUTE), where).publish);
   });
 
+  test('a failure whose time could not be read counts as read now', () => {
+    const r = gate(context(), match('192.0.2.10', Number.NaN), where);
+    assert.ok(r.publish);
+    assert.equal(r.event.time, NOW);
+  });
+
   test('a failure without an address (an unresolved host name) is not published', () => {
     const r = gate(context(), match(undefined), where);
     assert.equal(!r.publish && r.reason, 'no_address');
