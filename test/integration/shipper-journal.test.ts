@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { drainNats } from '../../shared/nats/index.ts';
 import { Journald, journaldSkipReason, NatsServer, streamCount, tempDir } from '../harness/index.ts';
@@ -47,4 +48,51 @@ describe('shipping from journald', () => {
       dir.remove();
     }
   });
+
+  test('a journalctl that dies is started again after the last entry read: nothing lost, nothing twice', { skip }, async () => {
+    const journald = await Journald.start();
+    const nats = await NatsServer.start();
+    const dir = tempDir('fleetban-shipper');
+    const config = shipperConfig(dir.path, nats.url, { j: { backend: 'systemd' } }, { shipper: { journal: { directory: journald.directory } } });
+    const nc = await natsClient(nats.url);
+    const count = () => streamCount(nc, 'fleetban_failures');
+    const shipper = shipperInProcess(config);
+    try {
+      await until('the journal source', () => nc.request('fleetban.svc.shipper.streams', '', { timeout: 500 }).then((m) => m.json<unknown[]>().length === 1, () => false));
+      await journald.log('fleetban-test', Array.from({ length: 5 }, (_, i) => message(`a${i}`, `192.0.2.${50 + i}`)));
+      await until('5 failures', async () => (await count()) === 5);
+      const child = journalctlChild();
+      assert.ok(child, 'the shipper runs journalctl as its child');
+      process.kill(child, 'SIGKILL');
+      await journald.log('fleetban-test', Array.from({ length: 5 }, (_, i) => message(`b${i}`, `192.0.2.${60 + i}`)));
+      await until('10 failures', async () => (await count()) === 10);
+      await until('a new journalctl', () => { const c = journalctlChild(); return c !== undefined && c !== child; });
+      await new Promise((r) => setTimeout(r, 1000));
+      const stored = await storedFailures(nc);
+      assert.equal(stored.length, 10);
+      assert.equal(new Set(stored.map((e) => e.user)).size, 10);
+    } finally {
+      await shipper.stop().catch(() => undefined);
+      await drainNats(nc);
+      await nats.dispose();
+      await journald.stop();
+      dir.remove();
+    }
+  });
 });
+
+/** The journalctl this test process started (through the in-process shipper), by its parent PID. */
+function journalctlChild(): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (comm === 'journalctl' && ppid === process.pid) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
