@@ -1,7 +1,8 @@
 import type { CompiledFilter } from './compiled.ts';
 import type { DateDetector } from './date/detector.ts';
+import type { StrptimeContext } from './date/strptime.ts';
 import type { LocalZone } from './date/zones.ts';
-import { FAILURE_ID_GROUPS, tupleLinesBuf, type FilterRegex, type RegexHit, type TupleLine } from './failregex.ts';
+import { tupleLinesBuf, type RegexHit, type TupleLine } from './failregex.ts';
 import { CIDR_RAW, CIDR_UNSPEC, FAM_IPV4, FAM_IPV6 } from './ipaddr.ts';
 
 /**
@@ -24,7 +25,7 @@ export interface Failure {
   /** Epoch seconds; undefined when the line had no usable date (test modes only). */
   time: number | undefined;
   /** fail2ban's failure data: every named group, `matches`, `ip` for complex ids, ... */
-  fail: Record<string, unknown>;
+  fail: Fail;
 }
 
 export interface CoreMode {
@@ -40,7 +41,6 @@ export interface CoreMode {
 
 export interface CoreStats {
   prefregexMatched: number;
-  failregexHits: number[];
   ignoreregexHits: number[];
 }
 
@@ -76,11 +76,12 @@ class ExpiringCache<V> {
   }
 }
 
-type Fail = Record<string, unknown>;
+/** fail2ban's failure dict: every named group (undefined when it did not take part) and bookkeeping keys, in order. */
+export type Fail = Map<string, unknown>;
 
 function pop(obj: Fail, key: string): unknown {
-  const v = obj[key];
-  delete obj[key];
+  const v = obj.get(key);
+  obj.delete(key);
   return v;
 }
 
@@ -90,6 +91,7 @@ export class MatcherCore {
   private lastDate: number | undefined;
   private mlfidCache?: ExpiringCache<[number | undefined, Fail]>;
   private nowMs = 0;
+  private readonly dateContext: StrptimeContext;
   readonly stats: CoreStats;
   /** The prefregex matched the last line (for fail2ban-regex's count). */
   prefregexMatchedLast = false;
@@ -99,13 +101,13 @@ export class MatcherCore {
   constructor(
     private readonly filter: CompiledFilter,
     private readonly dates: DateDetector | undefined,
-    private readonly zone: LocalZone,
+    zone: LocalZone,
     private readonly mode: CoreMode,
-    private readonly defaultOffset?: number,
+    defaultOffset?: number,
   ) {
+    this.dateContext = { now: 0, zone, defaultOffset };
     this.stats = {
       prefregexMatched: 0,
-      failregexHits: filter.failregex.map(() => 0),
       ignoreregexHits: filter.ignoreregex.map(() => 0),
     };
   }
@@ -143,7 +145,8 @@ export class MatcherCore {
       this.lastTimeText = given.dateText;
       this.lastDate = date;
     } else {
-      const found = this.dates?.find(line, { now, zone: this.zone, defaultOffset: this.defaultOffset });
+      this.dateContext.now = now;
+      const found = this.dates?.find(line, this.dateContext);
       if (found) {
         const text = line.slice(found.start, found.end);
         tuple = [line.slice(0, found.start), text, line.slice(found.end)];
@@ -207,7 +210,7 @@ export class MatcherCore {
     let orgBuffer: TupleLine[];
     if (multi) {
       this.buffer.push(tupleLine);
-      if (this.buffer.length > f.maxlines) this.buffer = this.buffer.slice(-f.maxlines);
+      this.buffer = this.buffer.slice(-f.maxlines);
       orgBuffer = this.buffer;
     } else {
       orgBuffer = this.buffer = [tupleLine];
@@ -216,8 +219,7 @@ export class MatcherCore {
     if (f.ignoreregex.length > 0 && f.ignoreregex.length < f.failregex.length - 2) {
       if (this.ignoreLine(buf, orgBuffer) !== undefined) return failList;
     }
-    let preGroups: Fail = {};
-    let hasPre = false;
+    let preGroups: Fail | undefined;
     if (f.prefregex) {
       const hit = f.prefregex.search(buf, orgBuffer);
       if (!hit) return failList;
@@ -225,56 +227,57 @@ export class MatcherCore {
       this.stats.prefregexMatched++;
       preGroups = f.prefregex.groups(hit.match);
       const repl = pop(preGroups, 'content');
-      hasPre = Object.keys(preGroups).length > 0;
+      if (preGroups.size === 0) preGroups = undefined;
       if (repl) {
         this.buffer = [['', '', repl as string]];
         buf = null;
       }
     }
+
     for (let i = 0; i < f.failregex.length; i++) {
       const failRegex = f.failregex[i]!;
       if (buf === null) buf = tupleLinesBuf(this.buffer);
       const hit = failRegex.search(buf, orgBuffer);
       if (!hit) continue;
-      let fail = failRegex.groups(hit.match);
+      let fail: Fail = preGroups ? copyMap(preGroups) : new Map();
+      failRegex.groupsOnto(fail, hit.match);
       if (f.ignoreregex.length > 0 && this.ignoreLine(buf, orgBuffer, hit) !== undefined) {
         buf = null;
         if (!mode.checkAllRegex) break;
         continue;
       }
       if (noDate && date === undefined && mode.dateFromNow) continue;
-      this.stats.failregexHits[i]!++;
       if (!mode.checkAllRegex || multi) {
         this.buffer = hit.unmatched;
         buf = null;
       }
       let cidr = defcidr;
       let raw = defcidr === CIDR_RAW;
-      if (hasPre) fail = { ...preGroups, ...fail };
-      const mlfid = fail.mlfid as string | undefined;
+      const mlfid = fail.get('mlfid') as string | undefined;
       if (mlfid != null) {
-        fail = this.mergeFailure(mlfid, fail, failRegex, hit);
-        if (fail.nofail && !mode.checkAllRegex) return failList;
+        fail = this.mergeFailure(mlfid, fail, hit);
+        if (fail.get('nofail') && !mode.checkAllRegex) return failList;
       } else {
-        fail.matches = [...((fail.matches as TupleLine[] | undefined) ?? []), ...hit.matched];
+        const before = fail.get('matches') as TupleLine[] | undefined;
+        fail.set('matches', before ? [...before, ...hit.matched] : hit.matched.slice());
       }
-      let fid = fail.fid as string | undefined;
-      let ip = fail.ip4 as string | undefined;
+      const fid = fail.get('fid') as string | undefined;
+      let ip = fail.get('ip4') as string | undefined;
       if (ip != null) {
-        cidr = fail.cidr ? Number(fail.cidr) : FAM_IPV4;
+        const c = fail.get('cidr');
+        cidr = c ? Number(c) : FAM_IPV4;
         raw = true;
       } else {
-        ip = fail.ip6 as string | undefined;
+        ip = fail.get('ip6') as string | undefined;
         if (ip != null) {
-          cidr = fail.cidr ? Number(fail.cidr) : FAM_IPV6;
+          const c = fail.get('cidr');
+          cidr = c ? Number(c) : FAM_IPV6;
           raw = true;
         } else {
-          ip = fail.dns as string | undefined;
+          ip = fail.get('dns') as string | undefined;
           if (ip == null) {
-            if (fid == null && mlfid == null) {
-              // fail2ban's getFailID finds no group and logs an error; the next regex is tried.
-              if (FAILURE_ID_GROUPS.every((g) => hit.match.group(g) == null)) continue;
-            }
+            // fail2ban's getFailID finds no id group here, logs an error and tries the next regex.
+            if (fid == null && mlfid == null) continue;
             ip = fid;
             raw = true;
           }
@@ -282,74 +285,83 @@ export class MatcherCore {
       }
       let ids: Array<FailureId | null>;
       if (ip == null) {
-        fail.mlfpending = 1;
+        fail.set('mlfpending', 1);
         if (!mode.checkAllRegex && mode.ignorePending) return failList;
         ids = [null];
       } else if (raw) {
         if (fid == null || fid === ip) {
           ids = [idOf(ip, cidr)];
         } else {
-          fail.ip = idOf(ip, cidr);
+          fail.set('ip', idOf(ip, cidr));
           ids = [idOf(fid, defcidr)];
         }
       } else {
         ids = [textToId(ip)];
       }
-      if (mode.checkAllRegex && mlfid != null) fail = { ...fail };
+      if (mode.checkAllRegex && mlfid != null) fail = copyMap(fail);
       for (const id of ids) failList.push({ regexIndex: i, id, time: date, fail });
       if (!mode.checkAllRegex) break;
     }
     return failList;
   }
 
-  private mergeFailure(mlfid: string, failIn: Fail, _regex: FilterRegex, hit: RegexHit): Fail {
+  private mergeFailure(mlfid: string, failIn: Fail, hit: RegexHit): Fail {
     let fail = failIn;
     const cached = this.mlfidCache?.get(mlfid, this.nowMs);
     let users: Set<unknown> | undefined;
     let flags = 0;
-    if (fail.mlfgained) {
+    const gained = fail.get('mlfgained');
+    if (gained) {
       flags |= 8 | 1;
-      if (!fail.nofail) fail.nofail = fail.mlfgained;
-    } else if (fail.nofail) {
+      if (!fail.get('nofail')) fail.set('nofail', gained);
+    } else if (fail.get('nofail')) {
       flags |= 1;
     }
     if (pop(fail, 'mlfforget')) flags |= 2;
     if (cached) {
       const groups = cached[1];
-      users = updateUsers(groups, fail.user);
+      users = updateUsers(groups, fail.get('user'));
       if (pop(groups, 'nofail')) flags |= 4;
       if (pop(groups, 'mlfgained')) flags |= 4;
-      if (flags & 8) delete groups.mlfpending;
-      if ((flags & 4) === 0 && !groups.mlfpending) delete groups.matches;
-      for (const [k, v] of Object.entries(fail)) if (v != null) groups[k] = v;
+      if (flags & 8) groups.delete('mlfpending');
+      if ((flags & 4) === 0 && !groups.get('mlfpending')) groups.delete('matches');
+      for (const [k, v] of fail) if (v != null) groups.set(k, v);
       fail = groups;
       if (flags & 2) this.mlfidCache!.unset(mlfid);
     } else if (!(flags & 2)) {
-      users = updateUsers(fail, fail.user);
+      users = updateUsers(fail, fail.get('user'));
       this.mlfidCache ??= new ExpiringCache(100, 5 * 60_000);
       this.mlfidCache.set(mlfid, [this.lastDate, fail], this.nowMs);
     }
     if (pop(fail, 'mlfpending') || (users && users.size > 1)) {
-      delete fail.nofail;
-      delete fail.mlfgained;
+      fail.delete('nofail');
+      fail.delete('mlfgained');
       flags &= ~(8 | 1);
     }
     if ((flags & 1) === 0) {
       const m = ((pop(fail, 'nofail-matches') as TupleLine[] | undefined) ?? []).slice();
-      m.push(...((fail.matches as TupleLine[] | undefined) ?? []));
+      const before = fail.get('matches') as TupleLine[] | undefined;
+      if (before) m.push(...before);
       if ((flags & 8) === 0) m.push(...hit.matched);
-      fail.matches = m;
+      fail.set('matches', m);
     } else if ((flags & 3) === 1) {
-      fail['nofail-matches'] = [...((fail['nofail-matches'] as TupleLine[] | undefined) ?? []), ...hit.matched];
+      fail.set('nofail-matches', [...((fail.get('nofail-matches') as TupleLine[] | undefined) ?? []), ...hit.matched]);
     }
     return fail;
   }
 }
 
+/** A Map copy (faster than `new Map(map)`, which goes through the iterator protocol). */
+function copyMap<K, V>(from: Map<K, V>): Map<K, V> {
+  const to = new Map<K, V>();
+  from.forEach((v, k) => to.set(k, v));
+  return to;
+}
+
 function updateUsers(fail: Fail, user: unknown): Set<unknown> | undefined {
-  let users = fail.users as Set<unknown> | undefined;
+  let users = fail.get('users') as Set<unknown> | undefined;
   if (user) {
-    if (!users) fail.users = users = new Set();
+    if (!users) fail.set('users', (users = new Set()));
     users.add(user);
   }
   return users;

@@ -116,18 +116,41 @@ export class FilterRegex {
   }
 
   /** getGroups: every named group (undefined when it did not take part), alt_/tuple_ groups merged. */
-  groups(match: PyMatch): Record<string, unknown> {
-    const fail: Record<string, unknown> = match.groupdict();
+  groups(match: PyMatch): Map<string, unknown> {
+    return this.groupsOnto(new Map(), match);
+  }
+
+  /**
+   * `base.update(getGroups())`: the groups of this match set on `base`
+   * (fail2ban merges a prefregex's groups with a failregex's this way).
+   */
+  groupsOnto(base: Map<string, unknown>, match: PyMatch): Map<string, unknown> {
+    const named = this.regex.named;
+    const raw = match.raw;
+    for (let i = 0; i < named.length; i++) {
+      const [name, g] = named[i]!;
+      const n = this.regex.jsGroup(raw, g);
+      base.set(name, n < 0 ? undefined : raw[n]);
+    }
+    if (this.altValues.length === 0 && this.tupleValues.length === 0) return base;
+    // alt_/tuple_ merging looks at this regex's own groups only, as getGroups does before the merge.
+    const own = new Map<string, unknown>();
+    for (const [name] of named) own.set(name, base.get(name));
     for (const [k, n] of this.altValues) {
-      const v = fail[k];
-      if (v && !fail[n]) fail[n] = v;
+      const v = own.get(k);
+      if (v && !own.get(n)) {
+        own.set(n, v);
+        base.set(n, v);
+      }
     }
     for (const [k, n] of this.tupleValues) {
-      const v = fail[k];
-      const t = fail[n];
-      fail[n] = Array.isArray(t) ? [...t, v] : [t, v];
+      const v = own.get(k);
+      const t = own.get(n);
+      const combined = Array.isArray(t) ? [...t, v] : [t, v];
+      own.set(n, combined);
+      base.set(n, combined);
     }
-    return fail;
+    return base;
   }
 }
 

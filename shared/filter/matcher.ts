@@ -1,9 +1,9 @@
-import { tryCanonicalIp } from '../ip/index.ts';
 import type { CompiledFilter } from './compiled.ts';
 import { MatcherCore, type CoreMode, type Failure } from './core.ts';
 import { DateDetector } from './date/detector.ts';
-import { localZone, zoneOffset, type LocalZone } from './date/zones.ts';
+import { localZone, memoZone, zoneOffset, type LocalZone } from './date/zones.ts';
 import type { FilterRegex, TupleLine } from './failregex.ts';
+import { canonicalAddress } from './ipaddr.ts';
 import type { FilterMatch, LineMatcher } from './types.ts';
 
 export const DEFAULT_MAX_LINE_LENGTH = 4096;
@@ -28,7 +28,7 @@ export interface ZoneSettings {
 
 export function zoneSettings(settings: MatcherSettings): ZoneSettings {
   return {
-    zone: localZone(settings.timezone),
+    zone: memoZone(localZone(settings.timezone)),
     defaultOffset: settings.logtimezone === undefined ? undefined : zoneOffset(settings.logtimezone),
   };
 }
@@ -74,8 +74,8 @@ export function isoLocal(zone: LocalZone, ms: number): string {
 }
 
 /** Lines of a failure as they were written (date included). */
-export function matchedLines(fail: Record<string, unknown>): string[] {
-  const matches = (fail.matches as TupleLine[] | undefined) ?? [];
+export function matchedLines(fail: ReadonlyMap<string, unknown>): string[] {
+  const matches = (fail.get('matches') as TupleLine[] | undefined) ?? [];
   return matches.map((t) => t[0] + t[1] + t[2]);
 }
 
@@ -90,21 +90,22 @@ export function toMatch(f: Failure, filter: CompiledFilter, now: number): Filter
   let host = f.id.text;
   let ip: string | undefined;
   let id: string | undefined;
-  const complex = fail.ip as { text: string } | undefined;
+  const complex = fail.get('ip') as { text: string } | undefined;
   if (complex && typeof complex === 'object') {
     host = complex.text;
-    ip = tryCanonicalIp(stripBrackets(complex.text));
+    ip = canonicalAddress(stripBrackets(complex.text));
     id = f.id.text;
   } else if (f.id.kind !== 'name') {
-    ip = tryCanonicalIp(stripBrackets(f.id.text));
+    ip = canonicalAddress(stripBrackets(f.id.text));
   }
-  if (typeof fail.fid === 'string') id = fail.fid;
+  const fid = fail.get('fid');
+  if (typeof fid === 'string') id = fid;
   const fields: Record<string, string> = {};
   const regexes: Array<FilterRegex | undefined> = [filter.prefregex, filter.failregex[f.regexIndex]];
   for (const r of regexes) {
     if (!r) continue;
     for (const name of r.fieldNames) {
-      const v = fail[name];
+      const v = fail.get(name);
       if (typeof v === 'string' && !STRUCTURAL.has(name)) fields[name] = v;
     }
   }
@@ -115,7 +116,8 @@ export function toMatch(f: Failure, filter: CompiledFilter, now: number): Filter
     fields,
   };
   if (ip !== undefined) match.ip = ip;
-  if (typeof fail.user === 'string') match.user = fail.user;
+  const user = fail.get('user');
+  if (typeof user === 'string') match.user = user;
   if (id !== undefined) match.id = id;
   return match;
 }

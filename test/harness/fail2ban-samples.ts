@@ -223,7 +223,7 @@ function runFilter(name: string, filterDir: string, pkg: Fail2banPackage, zone: 
           continue;
         }
         const found = ret.filter((r) => {
-          if (r.id === null || r.fail.nofail) {
+          if (r.id === null || r.fail.get('nofail')) {
             inst.used.add(r.regexIndex);
             return false;
           }
@@ -245,13 +245,13 @@ function runFilter(name: string, filterDir: string, pkg: Fail2banPackage, zone: 
         const problems: string[] = [];
         for (const [k, v] of Object.entries(faildata)) {
           if (['time', 'match', 'desc', 'constraint'].includes(k)) continue;
-          let fv = f.fail[k];
+          let fv = f.fail.get(k);
           if (fv === undefined || fv === null) {
             if (k === 'host') {
               if (!hostEquals(f, v)) problems.push(`host ${f.id ? f.id.text : 'none'} != ${JSON.stringify(v)}`);
               continue;
             }
-            if (k === 'attempts') fv = ((f.fail.matches as unknown[]) ?? []).length;
+            if (k === 'attempts') fv = ((f.fail.get('matches') as unknown[]) ?? []).length;
           }
           if (fv instanceof Set) fv = [...fv];
           if (Array.isArray(fv) && Array.isArray(v)) {

@@ -165,6 +165,8 @@ export interface StrptimeContext {
   zone: LocalZone;
   /** fail2ban's logtimezone: offset in minutes for dates that name none. */
   defaultOffset?: number;
+  /** Memo of `now` as a wall clock, kept here by timeFromValues. */
+  memo?: { for: number; wall: Wall; value: number };
 }
 
 /**
@@ -174,6 +176,13 @@ export interface StrptimeContext {
  * of now. Returns undefined for an impossible date (Python's ValueError).
  */
 export function timeFromFields(found: Record<string, string | undefined>, ctx: StrptimeContext): number | undefined {
+  return timeFromValues(Object.keys(found), Object.values(found), ctx);
+}
+
+/** timeFromFields over parallel arrays of group names and values, in pattern order (nothing allocated per line). */
+export function timeFromValues(names: readonly string[], values: ReadonlyArray<string | undefined>, ctx: StrptimeContext): number | undefined {
+  let p: string | undefined;
+  let twelveHour: number | undefined;
   let year: number | undefined;
   let month: number | undefined;
   let day: number | undefined;
@@ -185,8 +194,9 @@ export function timeFromFields(found: Record<string, string | undefined>, ctx: S
   let julian: number | undefined;
   let weekOfYear: number | undefined;
   let weekStartsMonday = false;
-  for (const key in found) {
-    const val = found[key];
+  for (let i = 0; i < names.length; i++) {
+    const key = names[i]!;
+    const val = values[i];
     if (val === undefined) continue;
     switch (key) {
       case 'y':
@@ -210,17 +220,15 @@ export function timeFromFields(found: Record<string, string | undefined>, ctx: S
         break;
       case 'H':
         hour = Number(val);
+        twelveHour = undefined;
         break;
-      case 'I': {
-        hour = Number(val);
-        const ampm = (found.p ?? '').toLowerCase();
-        if (ampm === '' || ampm === 'am') {
-          if (hour === 12) hour = 0;
-        } else if (ampm === 'pm' && hour !== 12) {
-          hour += 12;
-        }
+      case 'I':
+        // Needs %p, which may come later in the pattern: applied after the loop.
+        twelveHour = Number(val);
         break;
-      }
+      case 'p':
+        p = val;
+        break;
       case 'M':
         minute = Number(val);
         break;
@@ -251,7 +259,21 @@ export function timeFromFields(found: Record<string, string | undefined>, ctx: S
         break;
     }
   }
-  const now = ctx.zone.toWall(ctx.now);
+  if (twelveHour !== undefined) {
+    hour = twelveHour;
+    const ampm = (p ?? '').toLowerCase();
+    if (ampm === '' || ampm === 'am') {
+      if (hour === 12) hour = 0;
+    } else if (ampm === 'pm' && hour !== 12) {
+      hour += 12;
+    }
+  }
+  let memo = ctx.memo;
+  if (!memo || memo.for !== ctx.now) {
+    const wall = ctx.zone.toWall(ctx.now);
+    memo = ctx.memo = { for: ctx.now, wall, value: wallValue(wall) };
+  }
+  const now = memo.wall;
   let assumeYear = false;
   if (year === undefined) {
     year = now.y;
@@ -275,24 +297,33 @@ export function timeFromFields(found: Record<string, string | undefined>, ctx: S
     assumeToday = true;
   }
   if (month === undefined || day === undefined || !validWall(year, month, day, hour, minute, second)) return undefined;
-  let value = wallValue({ y: year, mo: month, d: day, h: hour, mi: minute, s: second });
+  const wall: Wall = { y: year, mo: month, d: day, h: hour, mi: minute, s: second };
+  let value = wallValue(wall);
+  let shifted = false;
   if (tzoffset === undefined && ctx.defaultOffset !== undefined) tzoffset = ctx.defaultOffset;
   if (tzoffset !== undefined) value -= tzoffset * 60_000;
-  const nowValue = wallValue(now);
-  if (assumeToday && value > nowValue) value -= 86_400_000;
+  const nowValue = memo.value;
+  if (assumeToday && value > nowValue) {
+    value -= 86_400_000;
+    shifted = true;
+  }
   if (assumeYear && value > nowValue + 86_400_000) {
     // datetime.replace(year=year-1, month=month, day=day): the date fields as written, the time as shifted.
     const w = wallOf(value);
     if (!validWall(year - 1, month, day, w.h, w.mi, w.s)) return undefined;
     value = wallValue({ y: year - 1, mo: month, d: day, h: w.h, mi: w.mi, s: w.s });
+    shifted = true;
   }
   if (tzoffset !== undefined) return value / 1000;
-  return ctx.zone.fromWall(wallOf(value)) / 1000;
+  return ctx.zone.fromWall(shifted ? wallOf(value) : wall) / 1000;
 }
+
+const DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function validWall(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
   if (!(y >= 1 && y <= 9999) || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
-  return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  const leap = mo === 2 && ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0);
+  return d <= DAYS[mo]! + (leap ? 1 : 0);
 }
 
 function julianFromWeek(year: number, week: number, dayOfWeek: number, weekStartsMonday: boolean): number {

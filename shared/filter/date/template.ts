@@ -1,6 +1,6 @@
 import { DatePatternError } from '../errors.ts';
 import { PyMatch, PyRegex } from '../regex/compile.ts';
-import { expandDirectives, timeFromFields, type StrptimeContext } from './strptime.ts';
+import { expandDirectives, timeFromValues, type StrptimeContext } from './strptime.ts';
 
 /**
  * Date templates (fail2ban.server.datetemplate): a regex that finds a
@@ -97,7 +97,27 @@ function compileDateRegex(regex: string, name: string): PyRegex {
 
 /** A template from a datepattern with `%` fields (DatePatternRegex). */
 export function patternTemplate(pattern: string, wordBeginIn: WordBegin = true, wordEndIn = true): DateTemplate {
-  const t = new DateTemplate((m, ctx) => timeFromFields(m.groupdict(), ctx));
+  const values: Array<string | undefined> = [];
+  // Lines of one second share their date text: the conversion is done once per text and second read.
+  // The fields are a function of the matched text; the characters around it are part of the key
+  // because the templates' boundary lookarounds look at them.
+  let memoText: string | undefined;
+  let memoSecond = NaN;
+  let memoCtx: StrptimeContext | undefined;
+  let memoTime: number | undefined;
+  const t = new DateTemplate((m, ctx) => {
+    const raw = m.raw;
+    const input = raw.input;
+    const end = raw.index + raw[0].length;
+    const text = `${input.charAt(raw.index - 1)}\u0000${raw[0]}\u0000${input.charAt(end)}`;
+    const second = Math.floor(ctx.now / 1000);
+    if (text === memoText && second === memoSecond && ctx === memoCtx) return memoTime;
+    memoTime = timeFromValues(m.namedValues(values), values, ctx);
+    memoText = text;
+    memoSecond = second;
+    memoCtx = ctx;
+    return memoTime;
+  });
   t.pattern = pattern;
   let p = pattern;
   let wordBegin = wordBeginIn;

@@ -54,6 +54,39 @@ export const SYSTEM_ZONE: LocalZone = {
   },
 };
 
+/**
+ * A zone with memory: the last reading time's wall clock, and each hour's
+ * start (an hour without a clock change is linear inside). Date handling is
+ * the hottest part of matching, and log lines come in time order.
+ */
+export function memoZone(zone: LocalZone): LocalZone {
+  let lastMs = NaN;
+  let lastWall: Wall | undefined;
+  const hours = new Map<number, number>();
+  return {
+    name: zone.name,
+    toWall(ms) {
+      if (ms !== lastMs || !lastWall) {
+        lastMs = ms;
+        lastWall = zone.toWall(ms);
+      }
+      return lastWall;
+    },
+    fromWall(w) {
+      const key = ((w.y * 16 + w.mo) * 32 + w.d) * 32 + w.h;
+      let start = hours.get(key);
+      if (start === undefined) {
+        const a = zone.fromWall({ ...w, mi: 0, s: 0 });
+        const b = zone.fromWall({ ...w, mi: 59, s: 59 });
+        start = b - a === 3_599_000 ? a : NaN;
+        if (hours.size >= 4096) hours.clear();
+        hours.set(key, start);
+      }
+      return Number.isNaN(start) ? zone.fromWall(w) : start + w.mi * 60_000 + w.s * 1000;
+    },
+  };
+}
+
 /** A zone with a constant offset from UTC (minutes east). */
 export function fixedZone(offsetMinutes: number, name = `UTC${offsetMinutes >= 0 ? '+' : '-'}${Math.abs(offsetMinutes)}m`): LocalZone {
   const off = offsetMinutes * 60_000;

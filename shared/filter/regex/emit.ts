@@ -91,7 +91,10 @@ export function emit(root: Node, groupCount: number): Emitted {
         return `(?=(${out(node.body)}))(?:\\${numbering.get(node)})`;
       case 'repeat': {
         const q = quantifier(node.min, node.max) + (node.lazy ? '?' : '');
-        const body = `(?:${out(node.body)})${q}`;
+        const b = node.body;
+        // A single atom takes the quantifier directly; V8 optimises `[...]+` better than `(?:[...])+`.
+        const atom = b.t === 'class' || b.t === 'shorthand' || b.t === 'any' || (b.t === 'char' && !b.flags.i) || (b.t === 'group' && !(b.index === undefined && b.body.t === 'seq' && b.body.items.length === 0));
+        const body = atom && !(b.t === 'class' && b.items.some((i) => i.t === 'shorthand' && i.kind !== i.kind.toLowerCase())) ? `${out(b)}${q}` : `(?:${out(b)})${q}`;
         return node.possessive ? `(?=(${body}))(?:\\${numbering.get(node)})` : body;
       }
       case 'backref': {

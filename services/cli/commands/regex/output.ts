@@ -23,7 +23,7 @@ export function idText(id: FailureId | null): string | undefined {
 
 /** `-o ip`: the ticket's address (`ip` for a failure whose id is not its address). */
 export function ipText(f: Failure): string | undefined {
-  const complex = f.fail.ip as FailureId | undefined;
+  const complex = f.fail.get('ip') as FailureId | undefined;
   return complex ? idText(complex) : idText(f.id);
 }
 
@@ -47,6 +47,9 @@ export function pyRepr(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
   if (typeof value === 'object' && 'kind' in (value as object) && 'text' in (value as object)) {
     return pyRepr(idText(value as FailureId) ?? (value as FailureId).text);
+  }
+  if (value instanceof Map) {
+    return `{${[...value].map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`).join(', ')}}`;
   }
   if (typeof value === 'object') {
     return `{${Object.entries(value as Record<string, unknown>)
@@ -82,7 +85,7 @@ function tagValue(tag: string, f: Failure): string | undefined {
   if (m) {
     const name = m[1]!.toLowerCase();
     const key = name === 'id' ? 'fid' : name === 'port' ? 'fport' : name;
-    const v = fail[key];
+    const v = fail.get(key);
     return v === undefined || v === null ? undefined : typeof v === 'string' ? v : pyRepr(v);
   }
   return undefined;
@@ -101,11 +104,11 @@ export function formatOut(token: string, failures: readonly Failure[]): string[]
     } else if (token === 'msg') {
       out.push(...matchedLines(f.fail));
     } else if (token === 'row') {
-      const data = Object.fromEntries(Object.entries(f.fail).filter(([k]) => k !== 'matches'));
+      const data = new Map([...f.fail].filter(([k]) => k !== 'matches'));
       const id = idText(f.id);
       out.push(`[${id === undefined ? pyRepr(f.id?.text) : pyRepr(id)},\t${pyRepr(f.time)},\t${pyRepr(data)}],`);
     } else if (!token.includes('<')) {
-      const v = f.fail[token];
+      const v = f.fail.get(token);
       out.push(v === undefined || v === null ? 'None' : typeof v === 'string' ? v : pyRepr(v));
     } else {
       const lines = matchedLines(f.fail);
@@ -181,9 +184,9 @@ export function formatJson(session: RegexSession): unknown {
     failures: session.failures.map((f) => ({
       regex: f.regexIndex + 1,
       ip: ipText(f) ?? null,
-      host: (f.fail.ip as FailureId | undefined)?.text ?? f.id?.text ?? null,
+      host: (f.fail.get('ip') as FailureId | undefined)?.text ?? f.id?.text ?? null,
       time: f.time === undefined ? null : new Date(Math.round(f.time * 1000)).toISOString(),
-      user: typeof f.fail.user === 'string' ? f.fail.user : null,
+      user: typeof f.fail.get('user') === 'string' ? (f.fail.get('user') as string) : null,
       lines: matchedLines(f.fail),
     })),
     missedLines: s.missedLines,

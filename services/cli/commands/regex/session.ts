@@ -137,19 +137,23 @@ export class RegexSession {
   /** One line of the log (fail2ban-regex skips empty lines and lines starting with `#`). */
   push(rawLine: string): void {
     this.started ??= performance.now();
-    const line = rawLine.replace(/[\r\n]+$/, '');
+    let end = rawLine.length;
+    while (end > 0 && (rawLine.charCodeAt(end - 1) === 10 || rawLine.charCodeAt(end - 1) === 13)) end--;
+    const line = end === rawLine.length ? rawLine : rawLine.slice(0, end);
     if (line === '' || line.startsWith('#')) return;
     const text = line.length > this.options.maxLineLength ? line.slice(0, this.options.maxLineLength) : line;
     const maxlines = this.filter.maxlines;
     const before = maxlines > 1 ? this.core.buffered.slice() : [];
     const fullBuffer = before.length >= maxlines;
-    const ignoreBefore = this.core.stats.ignoreregexHits.slice();
-    const found = this.core.processLine(text, this.now).filter((f) => {
-      if (f.id?.kind !== 'name') return true;
-      this.unresolved++;
-      return false;
-    });
-    this.core.stats.ignoreregexHits.forEach((n, i) => (this.ignoreregex[i]!.hits += n - ignoreBefore[i]!));
+    const all = this.core.processLine(text, this.now);
+    let found = all;
+    for (let i = 0; i < all.length; i++) {
+      if (all[i]!.id?.kind !== 'name') continue;
+      found = all.filter((f) => f.id?.kind !== 'name');
+      this.unresolved += all.length - found.length;
+      break;
+    }
+    if (this.core.ignoredLast) this.core.stats.ignoreregexHits.forEach((n, i) => (this.ignoreregex[i]!.hits = n));
     let ignored = false;
     const ret: Failure[] = [];
     for (const f of found) {
@@ -157,7 +161,7 @@ export class RegexSession {
         this.failregex[f.regexIndex]!.hits++;
         if (this.options.keepFailures) this.failregex[f.regexIndex]!.failures.push(f);
       }
-      if (!f.fail.nofail) ret.push(f);
+      if (!f.fail.get('nofail')) ret.push(f);
       else ignored = true;
     }
     if (ret.length > 0) {
