@@ -17,3 +17,5 @@ export { freePort } from './ports.ts';
 export { onProcessExit, startTracked, stopProcess, waitForOutput, type Started } from './processes.ts';
 export { RedisServer, type RedisServerOptions } from './redis.ts';
 export { tempDir } from './tmp.ts';
+export { Journald, journaldSkipReason } from './journald.ts';
+export { readStream, streamCount, type StoredMessage } from './jetstream.ts';
