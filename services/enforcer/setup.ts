@@ -2,7 +2,6 @@ import type { Config, EnforcerBackendName } from '../../shared/config/index.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/telemetry/index.ts';
 import { BACKENDS, createExec, printSteps, runSteps, type SetupStep } from './backends/index.ts';
-import { protectedAddresses } from './host.ts';
 import { enforcedSets, OTHER_JAILS } from './sets.ts';
 
 export interface SetupOptions {
@@ -31,7 +30,8 @@ export interface SetupReport {
  */
 export async function setupEnforcer(action: 'setup' | 'teardown', config: Config, options: SetupOptions): Promise<SetupReport[]> {
   const exec = createExec({ netns: config.enforcer.netns });
-  const sets = enforcedSets(config, await protectedAddresses(exec));
+  // Allowlists play no part in set-up: the sets are built without the host's addresses.
+  const sets = enforcedSets(config, []);
   const names = [...new Set(sets.map((s) => s.backend))].filter((b) => options.backend === undefined || b === options.backend);
   if (options.backend !== undefined && names.length === 0) {
     throw new InvalidInputError(`no enforced jail uses the ${options.backend} backend here (see enforcer.backend and each jail's banaction)`);

@@ -65,8 +65,13 @@ export interface StateOptions {
   retryMs?: number;
 }
 
-/** Entries loaded from the kernel are taken as in sync when their timeout is this close to the wanted one. */
-const LOADED_TOLERANCE_MS = 3000;
+/**
+ * An entry read from the kernel counts as set right when its timeout ends at
+ * most this much before the wanted end (the tools print whole seconds,
+ * rounded down) or this much after it (the time the listing took).
+ */
+const LISTED_EARLY_MS = 1000;
+const LISTED_LATE_MS = 3000;
 
 /**
  * The enforcer's pure core: the ban set folded from decisions, what the
@@ -293,7 +298,7 @@ export class EnforcementState {
 
   private changeFor(entry: Entry, until: number | undefined, now: number): PlannedChange | undefined {
     const traits = this.options.traits(entry.backend);
-    const applied = entry.applied;
+    let applied = entry.applied;
     const base = { plannedAt: now, entry: entry.key, backend: entry.backend, set: entry.set, target: entry.target, ...(entry.since !== undefined && { since: entry.since }) };
     if (until === undefined) {
       if (!applied) {
@@ -311,9 +316,9 @@ export class EnforcementState {
     const kernelEnd = timeoutMs === null ? Infinity : now + timeoutMs;
     if (applied) {
       if (applied.until === undefined && applied.kernelUntil !== undefined && near(applied.kernelUntil, kernelEnd)) {
-        // Loaded from the kernel with the right timeout already (a restart): keep it.
-        applied.until = until;
-        this.schedule(entry, until, applied.kernelUntil);
+        // Read from the kernel with the timeout it should have (a restart): keep it, and count from what it should be.
+        entry.applied = applied = { until, kernelUntil: kernelEnd };
+        this.schedule(entry, until, kernelEnd);
       }
       if (applied.until === until && applied.kernelUntil !== undefined) {
         const refreshDue = applied.kernelUntil < until && applied.kernelUntil - now <= this.refreshMargin(traits);
@@ -355,7 +360,7 @@ export class EnforcementState {
   }
 }
 
-function near(a: number, b: number): boolean {
-  if (a === Infinity || b === Infinity) return a === b;
-  return Math.abs(a - b) <= LOADED_TOLERANCE_MS;
+function near(listed: number, wanted: number): boolean {
+  if (listed === Infinity || wanted === Infinity) return listed === wanted;
+  return listed >= wanted - LISTED_EARLY_MS && listed <= wanted + LISTED_LATE_MS;
 }
