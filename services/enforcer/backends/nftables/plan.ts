@@ -61,8 +61,9 @@ const CHUNK = 5000;
  * One batch for `nft -f -`, applied by the kernel as one transaction.
  * A delete is preceded by an add of the same element, and a replacement is
  * add, delete, add: `delete` of an element that already expired would fail
- * the whole batch, and an `add` of an existing element may not change its
- * timeout on older kernels.
+ * the whole batch, and an `add` of an existing element changes its timeout
+ * on some kernels and not on others. The transaction is atomic, so the
+ * element is never seen without its timeout.
  */
 export function batchScript(table: string, adds: readonly AddEntry[], deletes: readonly DeleteEntry[]): string {
   const bySet = new Map<string, { ensure: string[]; remove: string[]; add: string[] }>();
@@ -72,9 +73,14 @@ export function batchScript(table: string, adds: readonly AddEntry[], deletes: r
     if (!b) bySet.set(name, (b = { ensure: [], remove: [], add: [] }));
     return b;
   };
+  // In an interval set, nft checks a new network against the old one even when the batch deletes the old one
+  // first and re-adds it to be sure; there the delete goes alone (an entry that expired meanwhile fails the
+  // batch, and the enforcer re-reads the set and plans again).
+  const growing = new Set(adds.filter((a) => kindOf(a.target).startsWith('n')).map((a) => nftSetName(a.set, kindOf(a.target))));
   for (const d of deletes) {
-    const b = bucket(d.set, kindOf(d.target));
-    b.ensure.push(element(d));
+    const kind = kindOf(d.target);
+    const b = bucket(d.set, kind);
+    if (!growing.has(nftSetName(d.set, kind))) b.ensure.push(element(d));
     b.remove.push(element(d));
   }
   for (const a of adds) {
