@@ -135,12 +135,12 @@ describe('enforcer backends against the kernel, inside a namespace', { skip }, (
       b.add({ set: 'sshd', target: t('192.0.2.10'), timeoutMs: 4000, replace: false });
       b.add({ set: 'web', target: t('2001:db8:0:1::/64'), timeoutMs: null, replace: false });
       await b.commit();
-      assert.match(await ns.ok('cat', ['/proc/net/xt_recent/fbi-sshd-5s']), /src=192\.0\.2\.10 /);
-      assert.match(await ns.ok('cat', ['/proc/net/xt_recent/fbi-web-perm']), /src=2001:0db8:0000:0001:0000:0000:0000:0000 /);
+      assert.match(await ns.ok('cat', ['/proc/net/xt_recent/fbi-sshd-v4-5s']), /src=192\.0\.2\.10 /);
+      assert.match(await ns.ok('cat', ['/proc/net/xt_recent/fbi-web-v6-perm']), /src=2001:0db8:0000:0001:0000:0000:0000:0000 /);
       b.add({ set: 'sshd', target: t('192.0.2.10'), timeoutMs: 3_000_000, replace: true });
       await b.commit();
-      assert.equal(await ns.ok('cat', ['/proc/net/xt_recent/fbi-sshd-5s']), '', 'moved out of the 5 s list');
-      assert.match(await ns.ok('cat', ['/proc/net/xt_recent/fbi-sshd-3600s']), /src=192\.0\.2\.10 /);
+      assert.equal(await ns.ok('cat', ['/proc/net/xt_recent/fbi-sshd-v4-5s']), '', 'moved out of the 5 s list');
+      assert.match(await ns.ok('cat', ['/proc/net/xt_recent/fbi-sshd-v4-3600s']), /src=192\.0\.2\.10 /);
       assert.deepEqual([...(await listed(b)).entries()].sort(), [['sshd 192.0.2.10', undefined], ['web 2001:db8:0:1::/64', null]]);
 
       for (let i = 0; i < capacity; i++) {
@@ -151,11 +151,11 @@ describe('enforcer backends against the kernel, inside a namespace', { skip }, (
       const full = b.add({ set: '*', target: t('203.0.113.1'), timeoutMs: 30_000, replace: false });
       assert.equal(full?.reason, 'set_full');
       assert.match(full!.detail, new RegExp(`ip_list_tot=${capacity}`));
-      const lines = (await ns.ok('cat', ['/proc/net/xt_recent/fbi-.other-60s'])).trim().split('\n');
+      const lines = (await ns.ok('cat', ['/proc/net/xt_recent/fbi-.other-v4-60s'])).trim().split('\n');
       assert.equal(lines.length, capacity, 'nothing was evicted');
       b.delete({ set: 'sshd', target: t('192.0.2.10') });
       await b.commit();
-      assert.equal(await ns.ok('cat', ['/proc/net/xt_recent/fbi-sshd-3600s']), '');
+      assert.equal(await ns.ok('cat', ['/proc/net/xt_recent/fbi-sshd-v4-3600s']), '');
       await teardown();
       assert.equal((await ns.ok('ls', ['/proc/net/xt_recent'])).trim(), '', 'the lists are gone with their rules');
     });

@@ -153,6 +153,7 @@ describe('the enforcer on NATS, with the dry-run backend', () => {
     const answer = (await nc.request(`${prefix}.svc.enforcer.entries`, '', { timeout: 2000 })).json<{ total: number; entries: Array<{ target: string }> }>();
     assert.equal(answer.total, 2);
     assert.deepEqual(answer.entries.map((x) => x.target).sort(), ['192.0.2.10', '192.0.2.12']);
+    assert.match(await e.metrics().registry.getSingleMetricAsString('fleetban_enforcer_entries'), /fleetban_enforcer_entries\{backend="dry-run",jail="sshd"\} 2/);
     const latency = await e.metrics().registry.getSingleMetric('fleetban_enforcer_apply_latency_seconds')!.get();
     assert.ok((latency.values as Array<{ metricName?: string; value: number }>).some((v) => v.metricName?.endsWith('_count') && v.value >= 4), 'each live change is timed');
     await drainNats(nc);

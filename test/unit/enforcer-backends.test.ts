@@ -118,15 +118,16 @@ describe('iptables rules', () => {
 });
 
 describe('xt_recent lists', () => {
-  const lists = listsOf('fb', 'sshd', [5000, 60_000, 3_600_000]);
+  const lists = listsOf('fb', 'sshd', [5000, 60_000, 3_600_000], 4);
 
   test('a ban goes to the shortest list at least as long as what is left, a permanent one to the list without --seconds', () => {
-    assert.deepEqual(lists.map((l) => [l.name, l.seconds]), [['fb-sshd-5s', 5], ['fb-sshd-60s', 60], ['fb-sshd-3600s', 3600], ['fb-sshd-perm', null]]);
-    assert.equal(listFor(lists, 4200).name, 'fb-sshd-5s');
-    assert.equal(listFor(lists, 5000).name, 'fb-sshd-5s');
-    assert.equal(listFor(lists, 5001).name, 'fb-sshd-60s');
-    assert.equal(listFor(lists, 3_600_000).name, 'fb-sshd-3600s');
-    assert.equal(listFor(lists, null).name, 'fb-sshd-perm');
+    assert.deepEqual(lists.map((l) => [l.name, l.seconds]), [['fb-sshd-v4-5s', 5], ['fb-sshd-v4-60s', 60], ['fb-sshd-v4-3600s', 3600], ['fb-sshd-v4-perm', null]]);
+    assert.equal(listFor(lists, 4200).name, 'fb-sshd-v4-5s');
+    assert.equal(listFor(lists, 5000).name, 'fb-sshd-v4-5s');
+    assert.equal(listFor(lists, 5001).name, 'fb-sshd-v4-60s');
+    assert.equal(listFor(lists, 3_600_000).name, 'fb-sshd-v4-3600s');
+    assert.equal(listFor(lists, null).name, 'fb-sshd-v4-perm');
+    assert.equal(listsOf('fb', 'sshd', [5000], 6)[0]!.name, 'fb-sshd-v6-5s', 'each family has its own lists');
   });
 
   test("IPv6 rules match with the jail's prefix as a mask", () => {

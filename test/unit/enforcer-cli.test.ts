@@ -27,8 +27,8 @@ describe('fleetban enforcer setup and teardown', () => {
     const r = await cli('enforcer', 'setup', '--config', config('backend: xt_recent'), '--backend', 'xt_recent', '--user', 'fleetban', '--print');
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, /ipset/);
-    assert.match(r.stdout, /-m recent --name fbcli-sshd-60s --rcheck --seconds 60 --mask 255\.255\.255\.255 -j REJECT/);
-    assert.match(r.stdout, /chown fleetban \/proc\/net\/xt_recent\/fbcli-sshd-perm/);
+    assert.match(r.stdout, /-m recent --name fbcli-sshd-v4-60s --rcheck --seconds 60 -j REJECT/);
+    assert.match(r.stdout, /chown fleetban \/proc\/net\/xt_recent\/fbcli-sshd-v6-perm/);
   });
 
   test('teardown --print removes only what fleetban created', async () => {

@@ -1,10 +1,11 @@
 import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { errorMessage, FleetbanError } from '../../../../shared/errors.ts';
-import { parseTarget, type Target } from '../../../../shared/ip/index.ts';
+import { parseTarget, type IpFamily, type Target } from '../../../../shared/ip/index.ts';
 import type { EnforcedSet } from '../../sets.ts';
 import type { AddEntry, Backend, BackendModule, BackendOptions, BackendTraits, DeleteEntry, KernelEntry, Refusal } from '../contract.ts';
 import { runSteps } from '../steps.ts';
+import { FAMILIES } from '../xtables.ts';
 import { listFor, listsOf, setupSteps, teardownSteps, type XtList } from './plan.ts';
 import { procLists, XT_RECENT_DIR, type ListWrite, type ProcLists } from './proc.ts';
 
@@ -18,7 +19,7 @@ class XtRecentBackend implements Backend {
   private readonly table: string;
   private readonly lengths: readonly number[];
   private readonly proc: ProcLists;
-  private sets = new Map<string, { set: EnforcedSet; lists: XtList[] }>();
+  private sets = new Map<string, { set: EnforcedSet; lists: Record<IpFamily, XtList[]> }>();
   /** set key → address → lists holding it (normally one). */
   private where = new Map<string, Map<string, Set<string>>>();
   /** list → entries in it: a full list would silently evict its oldest entry, so adds past `capacity` are refused. */
@@ -43,7 +44,7 @@ class XtRecentBackend implements Backend {
   }
 
   async prepare(sets: readonly EnforcedSet[]): Promise<void> {
-    this.sets = new Map(sets.map((set) => [set.key, { set, lists: listsOf(this.table, set.key, this.lengths) }]));
+    this.sets = new Map(sets.map((set) => [set.key, { set, lists: { 4: listsOf(this.table, set.key, this.lengths, 4), 6: listsOf(this.table, set.key, this.lengths, 6) } }]));
     this.capacity = await this.readCapacity();
     if (process.getuid?.() === 0) {
       await runSteps(this.options.exec, await xtRecentBackend.setup(sets, this.options));
@@ -51,7 +52,7 @@ class XtRecentBackend implements Backend {
     }
     // Unprivileged: the rules are root's job (`fleetban enforcer setup --backend xt_recent --user NAME`); check the files.
     for (const { lists } of this.sets.values()) {
-      for (const list of lists) {
+      for (const list of [...lists[4], ...lists[6]]) {
         await access(`${XT_RECENT_DIR}/${list.name}`, constants.W_OK).catch((err: unknown) => {
           throw new XtRecentSetupError(`cannot write ${XT_RECENT_DIR}/${list.name} (${errorMessage(err)}); run \`fleetban enforcer setup --backend xt_recent --user <this user>\` as root`, { cause: err });
         });
@@ -60,7 +61,7 @@ class XtRecentBackend implements Backend {
   }
 
   add(entry: AddEntry): Refusal | undefined {
-    const { lists } = this.setOf(entry.set);
+    const lists = this.setOf(entry.set).lists[entry.target.family];
     const list = listFor(lists, entry.timeoutMs);
     const address = entry.target.address;
     const held = this.holders(entry.set, address);
@@ -81,7 +82,7 @@ class XtRecentBackend implements Backend {
   }
 
   delete(entry: DeleteEntry): void {
-    const { lists } = this.setOf(entry.set);
+    const lists = this.setOf(entry.set).lists[entry.target.family];
     const address = entry.target.address;
     const held = this.holders(entry.set, address);
     // Where it is not known (never listed), removing it from every list of the set is harmless.
@@ -106,7 +107,7 @@ class XtRecentBackend implements Backend {
     this.sizes = new Map();
     const out: KernelEntry[] = [];
     for (const { set, lists } of this.sets.values()) {
-      for (const list of lists) {
+      for (const list of FAMILIES.flatMap((family) => lists[family])) {
         const addresses = (await this.proc.read(list.name)) ?? [];
         this.sizes.set(list.name, addresses.length);
         for (const address of addresses) {
@@ -137,7 +138,7 @@ class XtRecentBackend implements Backend {
     return this.options.config.enforcer.xtRecent.listSize;
   }
 
-  private setOf(key: string): { set: EnforcedSet; lists: XtList[] } {
+  private setOf(key: string): { set: EnforcedSet; lists: Record<IpFamily, XtList[]> } {
     const found = this.sets.get(key);
     if (!found) throw new XtRecentSetupError(`set ${key} was not prepared`);
     return found;

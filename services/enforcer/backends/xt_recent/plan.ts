@@ -23,8 +23,10 @@ import { dispatchRestore, FAMILIES, jumpSteps, removeChainSteps, restoreCommand,
  * jails sharing it), the address is written to its new list first and then
  * removed from the old one, so there is no moment without a match.
  *
- * Both families share a list; IPv6 rules match with `--mask` of the jail's
- * ipv6prefix, and the enforcer writes the network's address.
+ * Each family has its own lists: the kernel keeps one lookup mask per list
+ * (the first rule's), so an IPv4 and an IPv6 rule cannot share one. IPv6
+ * rules match with `--mask` of the jail's ipv6prefix, and the enforcer
+ * writes the network's address.
  */
 
 export interface XtList {
@@ -33,10 +35,11 @@ export interface XtList {
   seconds: number | null;
 }
 
-/** The lists of one enforced set, shortest first, the permanent one last. */
-export function listsOf(table: string, key: string, lengthsMs: readonly number[]): XtList[] {
-  const lists: XtList[] = lengthsMs.map((ms) => ({ name: fit(`${table}-${setPart(key)}-${ms / 1000}s`, '', 200), seconds: ms / 1000 }));
-  lists.push({ name: fit(`${table}-${setPart(key)}-perm`, '', 200), seconds: null });
+/** The lists of one enforced set and family, shortest first, the permanent one last. */
+export function listsOf(table: string, key: string, lengthsMs: readonly number[], family: IpFamily): XtList[] {
+  const base = `${table}-${setPart(key)}-v${family}`;
+  const lists: XtList[] = lengthsMs.map((ms) => ({ name: fit(`${base}-${ms / 1000}s`, '', 200), seconds: ms / 1000 }));
+  lists.push({ name: fit(`${base}-perm`, '', 200), seconds: null });
   return lists;
 }
 
@@ -53,9 +56,10 @@ export function maskFor(family: IpFamily, ipv6prefix: number): string {
 function ruleLines(table: string, sets: readonly EnforcedSet[], lengthsMs: readonly number[], family: IpFamily): string[] {
   const lines: string[] = [];
   for (const set of sets) {
-    for (const list of listsOf(table, set.key, lengthsMs)) {
+    for (const list of listsOf(table, set.key, lengthsMs, family)) {
       const seconds = list.seconds === null ? [] : ['--seconds', String(list.seconds)];
-      lines.push(['-A', setChain(table, set.key), '-m', 'recent', '--name', list.name, '--rcheck', ...seconds, '--mask', maskFor(family, set.ipv6prefix), ...verdict(set.blocktype, family)].join(' '));
+      const mask = family === 6 && set.ipv6prefix < 128 ? ['--mask', maskFor(family, set.ipv6prefix)] : [];
+      lines.push(['-A', setChain(table, set.key), '-m', 'recent', '--name', list.name, '--rcheck', ...seconds, ...mask, ...verdict(set.blocktype, family)].join(' '));
     }
   }
   return lines;
@@ -72,7 +76,9 @@ export function setupSteps(table: string, sets: readonly EnforcedSet[], forward:
   }
   if (user !== undefined) {
     for (const set of sets) {
-      for (const list of listsOf(table, set.key, lengthsMs)) steps.push({ command: { tool: 'chown', args: [`${user}`, `/proc/net/xt_recent/${list.name}`] } });
+      for (const family of FAMILIES) {
+        for (const list of listsOf(table, set.key, lengthsMs, family)) steps.push({ command: { tool: 'chown', args: [user, `/proc/net/xt_recent/${list.name}`] } });
+      }
     }
   }
   return steps;
