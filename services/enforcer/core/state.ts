@@ -48,8 +48,8 @@ interface Entry {
   backend: EnforcerBackendName;
   set: string;
   target: Target;
-  /** Bans (by ban key) that want this entry: two jails' bans of one /64 share a kernel entry. */
-  bans: Set<string>;
+  /** Bans (by ban key) that want this entry: two jails' bans of one /64 share a kernel entry. Nearly always one. */
+  bans: string[];
   applied?: Applied;
   since?: number;
   /** After a refusal or a failed commit: not before this time. */
@@ -87,8 +87,6 @@ const LISTED_LATE_MS = 3000;
  */
 export class EnforcementState {
   private readonly bans = new BanSet();
-  /** Ban key → entry key, for bans that were placed. */
-  private readonly placed = new Map<string, string>();
   private readonly entries = new Map<string, Entry>();
   /** Network entries of backends that need disjoint networks, per (backend, set, family). */
   private readonly groups = new Map<string, Set<string>>();
@@ -106,23 +104,21 @@ export class EnforcementState {
     if (!route.set) return { kind: 'ignored', why: `jail ${decision.jail}: ${route.why}` };
     const set = route.set;
     const bk = banKey(decision.jail, decision.target);
+    const guard = guardTarget(decision.target, set, this.options.traits(set.backend));
     if (decision.action === 'unban') {
+      // The same target always lands in the same entry, so the guard finds the entry a ban was placed in.
       const change = this.bans.apply(decision);
-      const entryKey = this.placed.get(bk);
-      if (!change.before || entryKey === undefined) return { kind: 'ignored', why: `${decision.target} is not banned in ${decision.jail}` };
-      this.placed.delete(bk);
-      const entry = this.entries.get(entryKey);
-      if (!entry) return { kind: 'ignored', why: `${decision.target} is not banned in ${decision.jail}` };
-      entry.bans.delete(bk);
-      this.touch(entryKey, since);
+      const entry = guard.ok ? this.entries.get(this.entryKey(set, guard.target)) : undefined;
+      const at = entry ? entry.bans.indexOf(bk) : -1;
+      if (!change.before || !entry || at < 0) return { kind: 'ignored', why: `${decision.target} is not banned in ${decision.jail}` };
+      entry.bans.splice(at, 1);
+      this.touch(entry.key, since);
       return { kind: 'accepted', set: set.key, target: entry.target, changed: true };
     }
-    const guard = guardTarget(decision.target, set, this.options.traits(set.backend));
     if (!guard.ok) return { kind: 'refused', set: set.key, reason: guard.reason, detail: guard.detail };
     const change = this.bans.apply(decision);
     const entry = this.entry(set, guard.target);
-    entry.bans.add(bk);
-    this.placed.set(bk, entry.key);
+    if (!entry.bans.includes(bk)) entry.bans.push(bk);
     const changed = change.after !== change.before;
     if (changed) this.touch(entry.key, since);
     return { kind: 'accepted', set: set.key, target: guard.target, changed };
@@ -155,18 +151,19 @@ export class EnforcementState {
     for (const key of this.deadlines.popDue(now)) this.dirty.add(key);
     if (this.dirty.size === 0) return [];
     const covered = this.resolveNetworks(now);
-    const changes: PlannedChange[] = [];
+    const deletes: PlannedChange[] = [];
+    const adds: PlannedChange[] = [];
     for (const key of this.dirty) {
       const entry = this.entries.get(key);
       if (!entry) continue;
       if (entry.retryAt !== undefined && entry.retryAt > now) continue;
       entry.retryAt = undefined;
       const change = this.changeFor(entry, covered.has(key) ? undefined : this.wanted(entry, now), now);
-      if (change) changes.push(change);
+      if (change) (change.op === 'delete' ? deletes : adds).push(change);
     }
     this.dirty.clear();
     // Deletes first: an nftables interval set must lose a network before a wider one goes in.
-    return changes.sort((a, b) => (a.op === b.op ? 0 : a.op === 'delete' ? -1 : 1));
+    return deletes.concat(adds);
   }
 
   /**
@@ -226,11 +223,15 @@ export class EnforcementState {
     return [...this.entries.values()].filter((e) => e.applied).map((e) => ({ backend: e.backend, set: e.set, target: e.target.text }));
   }
 
+  private entryKey(set: EnforcedSet, target: Target): string {
+    return `${set.backend}\u0001${set.key}\u0001${target.text}`;
+  }
+
   private entry(set: EnforcedSet, target: Target): Entry {
-    const key = `${set.backend}\u0001${set.key}\u0001${target.text}`;
+    const key = this.entryKey(set, target);
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { key, backend: set.backend, set: set.key, target, bans: new Set() };
+      entry = { key, backend: set.backend, set: set.key, target, bans: [] };
       this.entries.set(key, entry);
       const group = this.groupOf(entry);
       if (group !== undefined) {
@@ -252,12 +253,12 @@ export class EnforcementState {
   /** When the entry's ban ends (Infinity: permanent), or undefined when no ban in force wants it. Forgets ended bans. */
   private wanted(entry: Entry, now: number): number | undefined {
     let until: number | undefined;
-    for (const bk of entry.bans) {
+    for (let i = entry.bans.length - 1; i >= 0; i--) {
+      const bk = entry.bans[i]!;
       const ban = this.bans.get(bk);
       const end = ban === undefined ? undefined : ban.until === PERMANENT ? Infinity : ban.until;
       if (end === undefined || end <= now) {
-        entry.bans.delete(bk);
-        this.placed.delete(bk);
+        entry.bans.splice(i, 1);
         this.bans.pruneKey(bk, now);
         continue;
       }
@@ -299,7 +300,6 @@ export class EnforcementState {
   private changeFor(entry: Entry, until: number | undefined, now: number): PlannedChange | undefined {
     const traits = this.options.traits(entry.backend);
     let applied = entry.applied;
-    const base = { plannedAt: now, entry: entry.key, backend: entry.backend, set: entry.set, target: entry.target, ...(entry.since !== undefined && { since: entry.since }) };
     if (until === undefined) {
       if (!applied) {
         this.forgetIfIdle(entry);
@@ -310,7 +310,7 @@ export class EnforcementState {
         this.forgetIfIdle(entry);
         return undefined;
       }
-      return { ...base, op: 'delete', timeoutMs: null, replace: false, until: now };
+      return this.change(entry, 'delete', null, false, now, now);
     }
     const timeoutMs = this.timeoutFor(until, now, traits);
     const kernelEnd = timeoutMs === null ? Infinity : now + timeoutMs;
@@ -325,7 +325,13 @@ export class EnforcementState {
         if (!refreshDue) return undefined;
       }
     }
-    return { ...base, op: 'add', timeoutMs, replace: applied !== undefined, until };
+    return this.change(entry, 'add', timeoutMs, applied !== undefined, until, now);
+  }
+
+  private change(entry: Entry, op: 'add' | 'delete', timeoutMs: number | null, replace: boolean, until: number, now: number): PlannedChange {
+    const change: PlannedChange = { op, entry: entry.key, backend: entry.backend, set: entry.set, target: entry.target, timeoutMs, replace, until, plannedAt: now };
+    if (entry.since !== undefined) change.since = entry.since;
+    return change;
   }
 
   /** The kernel timeout for a ban ending at `until`: what is left, capped, rounded up; null for none. */
@@ -353,7 +359,7 @@ export class EnforcementState {
   }
 
   private forgetIfIdle(entry: Entry): void {
-    if (entry.bans.size > 0 || entry.applied) return;
+    if (entry.bans.length > 0 || entry.applied) return;
     this.entries.delete(entry.key);
     const group = this.groupOf(entry);
     if (group !== undefined) this.groups.get(group)?.delete(entry.key);
