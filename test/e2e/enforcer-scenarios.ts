@@ -59,7 +59,7 @@ export function enforcerScenarios(backend: EnforcerBackendName, options: Scenari
     });
 
     /** A fresh edge and attacker, a listener, the config, and a NATS client; everything is removed afterwards. */
-    async function world(fn: (w: World) => Promise<void>): Promise<void> {
+    async function world(fn: (w: World) => Promise<void>, enforcerExtra = ''): Promise<void> {
       const prefix = `e2e${++n}`;
       const net = await edgeAndAttacker();
       const listener = await tcpListener(net.edge, [PORT, OTHER_PORT]);
@@ -71,7 +71,7 @@ export function enforcerScenarios(backend: EnforcerBackendName, options: Scenari
         'jails:',
         `  web: { port: "${PORT}", ignoreip: 192.0.2.13 }`,
         `  web6: { port: "${PORT}", ipv6prefix: 64 }`,
-        `enforcer: { backend: ${backend}, netns: ${net.edge.name}, table: fbe, batchDelayMs: 5, xtRecent: { lists: [5s, 1m, 1h, 1d] } }`,
+        `enforcer: { backend: ${backend}, netns: ${net.edge.name}, table: fbe, batchDelayMs: 5, xtRecent: { lists: [5s, 1m, 1h, 1d] }${enforcerExtra} }`,
         '',
       ].join('\n'));
       const nc = await connectNats((await loadConfig(file)).nats, { name: 'e2e', log: quietLogger(), mode: 'command' });
@@ -126,6 +126,22 @@ export function enforcerScenarios(backend: EnforcerBackendName, options: Scenari
         assert.ok(checkedBeforeEnd > 0, 'the ban was checked after the kill and before its end');
         assert.ok(opened, 'the address passes again after the ban');
       });
+    });
+
+    test('a ban longer than the longest kernel timeout is refreshed before it lapses, and still ends', async () => {
+      await world(async (w) => {
+        await w.startEnforcer();
+        const [banned] = w.net.attackerV4;
+        const decision = w.ban(banned!, 7000);
+        const end = decision.time + 7000;
+        await w.publish(decision);
+        await w.waitBlocked(banned!);
+        // Kernel timeouts are capped at 2 s here: past 3 s the ban holds only because it was refreshed.
+        await new Promise((r) => setTimeout(r, Math.max(0, decision.time + 4500 - Date.now())));
+        if (Date.now() < end - 500) assert.notEqual(await w.connect(banned!, 300), 'connected', 'still blocked after the first kernel timeout ran out');
+        await new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())));
+        await w.waitOpen(banned!);
+      }, ', maxTimeout: 2s');
     });
 
     test('started after 1,000 decisions (some unbanned, some expired), the kernel holds exactly the bans in force', async () => {
