@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       const ns = await Netns.create('live');
       try {
         const file = join(dir.path, `${backend}.yaml`);
-        writeFileSync(file, `nats: { servers: ["${nats.url}"] }\nlog: { level: info }\njails: { sshd: { port: ssh } }\nenforcer: { backend: ${backend}, netns: ${ns.name}, table: fbbench, ipset: { maxelem: ${BANS * 2} } }\n`);
+        writeFileSync(file, `nats: { servers: ["${nats.url}"] }\nlog: { level: error }\njails: { sshd: { port: ssh } }\nenforcer: { backend: ${backend}, netns: ${ns.name}, table: fbbench, ipset: { maxelem: ${BANS * 2} } }\n`);
         const latencies: number[] = [];
         const stop = new AbortController();
         let started = 0;

@@ -11,6 +11,7 @@
  * Needs root (namespaces). Addresses come from documentation ranges:
  * 2001:db8::/32 and the three IPv4 /24s.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { EnforcerBackendName } from '../../shared/config/index.ts';
 import type { Decision } from '../../shared/schema/index.ts';
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  console.log(`# fleetban enforcer: applying a ban set on start (node --import tsx bench/enforcer/start.ts ${BANS})`);
+  console.log(`# fleetban enforcer: applying a ban set on start (node --import tsx bench/enforcer/start.ts ${BANS}); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const rows: Array<[string, number, StartTiming]> = [];
   for (const name of ['nftables', 'ipset'] as const) rows.push([name, BANS, await applyOnStart(name, BANS)]);
   rows.push(['iptables (fleetban, one restore)', CLASSIC, await applyOnStart('iptables', CLASSIC)]);

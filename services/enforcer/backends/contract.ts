@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import type { EnforcerBackendName } from '../../../shared/config/index.ts';
+import type { Config, EnforcerBackendName } from '../../../shared/config/index.ts';
 import type { Target } from '../../../shared/ip/index.ts';
-import type { Config } from '../../../shared/config/index.ts';
 import type { Exec, ToolCommand } from './exec.ts';
 import type { EnforcedSet } from '../sets.ts';
 
@@ -99,7 +98,7 @@ export interface SetupStep {
   optional?: boolean;
 }
 
-/** A backend folder's export: its name, its traits, how to build it, and its set-up and tear-down. */
+/** A backend folder's export: its name, how to build it, and its set-up and tear-down. */
 export interface BackendModule {
   readonly name: EnforcerBackendName;
   readonly description: string;
