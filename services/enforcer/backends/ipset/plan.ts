@@ -64,11 +64,18 @@ export function teardownSteps(table: string, sets: readonly EnforcedSet[]): Setu
 
 /** ipset timeouts are whole seconds; `timeout 0` is no timeout. */
 export function batchLines(table: string, adds: readonly AddEntry[], deletes: readonly DeleteEntry[]): string {
+  const names = new Map<string, string>();
+  const name = (set: string, kind: SetKind) => {
+    const key = `${set} ${kind}`;
+    let n = names.get(key);
+    if (n === undefined) names.set(key, (n = ipsetName(table, set, kind)));
+    return n;
+  };
   const lines: string[] = [];
-  for (const d of deletes) lines.push(`del ${ipsetName(table, d.set, kindOf(d.target))} ${d.target.text}`);
+  for (const d of deletes) lines.push(`del ${name(d.set, kindOf(d.target))} ${d.target.text}`);
   for (const a of adds) {
     const seconds = a.timeoutMs === null ? 0 : Math.max(1, Math.ceil(a.timeoutMs / 1000));
-    lines.push(`add ${ipsetName(table, a.set, kindOf(a.target))} ${a.target.text} timeout ${seconds}`);
+    lines.push(`add ${name(a.set, kindOf(a.target))} ${a.target.text} timeout ${seconds}`);
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
