@@ -3,15 +3,23 @@
  * after it was set, the oldest dropped first when full (setting an existing
  * key keeps its place, as in Python's OrderedDict). Time is the caller's.
  *
- * The insertion order lives in an array of (key, sequence) rather than in
- * the Map: deleting from the front of a V8 Map leaves holes that every
- * later walk from the front has to step over.
+ * The insertion order lives in an array of the entries rather than in the
+ * Map: deleting from the front of a V8 Map leaves holes that every later
+ * walk from the front has to step over. An entry in the array that is no
+ * longer the Map's entry for its key (removed, or replaced) is skipped.
  */
+class Entry<V> {
+  constructor(
+    readonly key: string,
+    public value: V,
+    public expires: number,
+  ) {}
+}
+
 export class ExpiringCache<V> {
-  private readonly items = new Map<string, { value: V; expires: number; seq: number }>();
-  private order: Array<[string, number]> = [];
+  private readonly items = new Map<string, Entry<V>>();
+  private order: Array<Entry<V> | undefined> = [];
   private head = 0;
-  private seq = 0;
 
   constructor(
     private readonly maxCount: number,
@@ -20,7 +28,7 @@ export class ExpiringCache<V> {
 
   get(key: string, now: number): V | undefined {
     const entry = this.items.get(key);
-    if (!entry) return undefined;
+    if (entry === undefined) return undefined;
     if (entry.expires > now) return entry.value;
     this.items.delete(key);
     return undefined;
@@ -29,14 +37,14 @@ export class ExpiringCache<V> {
   set(key: string, value: V, now: number): void {
     if (this.items.size >= this.maxCount) this.evict(now);
     const existing = this.items.get(key);
-    if (existing) {
+    if (existing !== undefined) {
       existing.value = value;
       existing.expires = now + this.maxTimeMs;
       return;
     }
-    const seq = ++this.seq;
-    this.items.set(key, { value, expires: now + this.maxTimeMs, seq });
-    this.order.push([key, seq]);
+    const entry = new Entry(key, value, now + this.maxTimeMs);
+    this.items.set(key, entry);
+    this.order.push(entry);
   }
 
   unset(key: string): void {
@@ -45,15 +53,16 @@ export class ExpiringCache<V> {
 
   /** Drops the oldest entries: expired ones, then one more that is still valid (Utils.Cache.set). */
   private evict(now: number): void {
-    while (this.head < this.order.length) {
-      const [key, seq] = this.order[this.head++]!;
-      const entry = this.items.get(key);
-      if (!entry || entry.seq !== seq) continue;
-      this.items.delete(key);
+    const order = this.order;
+    while (this.head < order.length) {
+      const entry = order[this.head]!;
+      order[this.head++] = undefined;
+      if (this.items.get(entry.key) !== entry) continue;
+      this.items.delete(entry.key);
       if (entry.expires > now && this.items.size < this.maxCount) break;
     }
-    if (this.head > 1024 && this.head * 2 > this.order.length) {
-      this.order = this.order.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > order.length) {
+      this.order = order.slice(this.head);
       this.head = 0;
     }
   }

@@ -123,7 +123,7 @@ export class MatcherCore {
    * does), removes it from the text the regexes see, and looks for failures.
    * `now` is epoch ms.
    */
-  processLine(line: string, now: number, given?: { dateText: string; time: number }): Failure[] {
+  processLine(line: string, now: number, given?: { dateText: string; time: number }, lineNl?: string): Failure[] {
     this.nowMs = now;
     this.prefregexMatchedLast = false;
     this.ignoredLast = false;
@@ -167,7 +167,16 @@ export class MatcherCore {
         }
       }
     }
-    return this.findFailure(tuple, date, noDate);
+    // The text the regexes see is the line without its date, with a `\n`. For the usual line, whose
+    // date starts it, that is a tail of `line + '\n'`: a slice of one string made once, rather
+    // than a concatenation the regex engine would first have to copy into one piece.
+    let buf: string | undefined;
+    if (this.filter.maxlines <= 1 && tuple[0] === '') {
+      const nl = lineNl ?? `${line}\n`;
+      const post = tuple[2];
+      buf = post.length === line.length ? nl : nl.slice(line.length - post.length);
+    }
+    return this.findFailure(tuple, date, noDate, buf);
   }
 
   private ignoreLine(buf: string, orgBuffer: readonly TupleLine[], hit?: RegexHit): number | undefined {
@@ -193,7 +202,8 @@ export class MatcherCore {
     return found;
   }
 
-  private findFailure(tupleLine: TupleLine, date: number | undefined, noDate: boolean): Failure[] {
+  /** `lineBuf`, when given, is tupleLinesBuf([tupleLine]). */
+  private findFailure(tupleLine: TupleLine, date: number | undefined, noDate: boolean, lineBuf?: string): Failure[] {
     const failList: Failure[] = [];
     const f = this.filter;
     const mode = this.mode;
@@ -207,27 +217,22 @@ export class MatcherCore {
     } else {
       orgBuffer = this.buffer = [tupleLine];
     }
-    let buf: string | null = tupleLinesBuf(orgBuffer);
+    let buf: string | null = multi || lineBuf === undefined ? tupleLinesBuf(orgBuffer) : lineBuf;
     if (f.ignoreregex.length > 0 && f.ignoreregex.length < f.failregex.length - 2) {
       if (this.ignoreLine(buf, orgBuffer) !== undefined) return failList;
     }
-    // The prefregex's groups (without `content`), as parallel arrays: each failregex hit starts from them.
-    let preKeys: readonly string[] | undefined;
-    let preValues: unknown[] | undefined;
+    // The prefregex's match: each failregex hit starts from its groups (without `content`).
+    let preRaw: RegExpExecArray | undefined;
     if (f.prefregex) {
       const hit = f.prefregex.search(buf, orgBuffer);
       if (!hit) return failList;
       this.prefregexMatchedLast = true;
       this.stats.prefregexMatched++;
-      const pre = f.prefregex.preValues(hit.match);
-      const repl = pre.content;
-      if (pre.keys.length > 0) {
-        preKeys = pre.keys;
-        preValues = pre.values;
-      }
+      preRaw = hit.raw;
+      const repl = f.prefregex.contentOf(preRaw);
       if (repl) {
-        this.buffer = [['', '', repl as string]];
-        buf = null;
+        this.buffer = [['', '', repl]];
+        buf = tailWithNewline(buf, repl);
       }
     }
 
@@ -236,12 +241,10 @@ export class MatcherCore {
       if (buf === null) buf = tupleLinesBuf(this.buffer);
       const hit = failRegex.search(buf, orgBuffer);
       if (!hit) continue;
-      let fail: Fail = {};
-      if (preKeys) for (let k = 0; k < preKeys.length; k++) fail[preKeys[k]!] = preValues![k];
       const forget = this.held;
       forget.has = false;
       forget.value = undefined;
-      failRegex.groupsOnto(fail, hit.match, forget);
+      let fail: Fail = failRegex.failData(f.prefregex, preRaw, hit.raw, forget);
       if (f.ignoreregex.length > 0 && this.ignoreLine(buf, orgBuffer, hit) !== undefined) {
         buf = null;
         if (!mode.checkAllRegex) break;
@@ -261,9 +264,7 @@ export class MatcherCore {
       } else {
         if (forget.has) {
           // No connection id: the mlfforget group stays, in its place.
-          fail = {};
-          if (preKeys) for (let k = 0; k < preKeys.length; k++) fail[preKeys[k]!] = preValues![k];
-          failRegex.groupsOnto(fail, hit.match);
+          fail = failRegex.failData(f.prefregex, preRaw, hit.raw);
         }
         const before = fail.matches as TupleLine[] | undefined;
         fail.matches = before ? [...before, ...hit.matched] : hit.matched.slice();
@@ -290,24 +291,23 @@ export class MatcherCore {
           }
         }
       }
-      let ids: Array<FailureId | null>;
+      let id: FailureId | null;
       if (ip == null) {
         fail.mlfpending = 1;
         if (!mode.checkAllRegex && mode.ignorePending) return failList;
-        ids = [null];
+        id = null;
       } else if (raw) {
         if (fid == null || fid === ip) {
-          ids = [idOf(ip, cidr)];
+          id = idOf(ip, cidr);
         } else {
           fail.ip = idOf(ip, cidr);
-          ids = [idOf(fid, defcidr)];
+          id = idOf(fid, defcidr);
         }
       } else {
-        ids = [textToId(ip)];
+        id = textToId(ip);
       }
       if (mode.checkAllRegex && mlfid != null && mode.snapshot !== false) fail = { ...fail };
-      const nofail = Boolean(fail.nofail);
-      for (const id of ids) failList.push({ regexIndex: i, id, time: date, fail, nofail });
+      failList.push({ regexIndex: i, id, time: date, fail, nofail: Boolean(fail.nofail) });
       if (!mode.checkAllRegex) break;
     }
     return failList;
@@ -352,16 +352,33 @@ export class MatcherCore {
       flags &= ~(8 | 1);
     }
     if ((flags & 1) === 0) {
-      const m = ((pop(fail, 'nofail-matches') as TupleLine[] | undefined) ?? []).slice();
+      const prior = pop(fail, 'nofail-matches') as TupleLine[] | undefined;
       const before = fail.matches as TupleLine[] | undefined;
-      if (before) m.push(...before);
-      if ((flags & 8) === 0) m.push(...hit.matched);
+      let m: TupleLine[];
+      if (prior === undefined && before === undefined) {
+        m = (flags & 8) === 0 ? hit.matched.slice() : [];
+      } else {
+        m = prior === undefined ? [] : prior.slice();
+        if (before) for (const l of before) m.push(l);
+        if ((flags & 8) === 0) for (const l of hit.matched) m.push(l);
+      }
       fail.matches = m;
     } else if ((flags & 3) === 1) {
       fail['nofail-matches'] = [...((fail['nofail-matches'] as TupleLine[] | undefined) ?? []), ...hit.matched];
     }
     return fail;
   }
+}
+
+/**
+ * `text + '\n'` for a text that is usually the end of `buf` just before its
+ * final `\n` (a prefregex's `content`): then a slice of buf, which the regex
+ * engine reads in place, instead of a concatenation it would have to copy.
+ */
+function tailWithNewline(buf: string, text: string): string {
+  const at = buf.length - 1 - text.length;
+  if (at >= 0 && buf.charCodeAt(buf.length - 1) === 10 && buf.startsWith(text, at)) return buf.slice(at);
+  return `${text}\n`;
 }
 
 function updateUsers(fail: Fail, user: unknown): Set<unknown> | undefined {

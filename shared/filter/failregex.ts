@@ -1,4 +1,5 @@
 import { RegexSyntaxError } from './errors.ts';
+import { failBuilder, type FailBuilder } from './faildata.ts';
 import type { PyMatch } from './regex/compile.ts';
 import { PyRegex } from './regex/compile.ts';
 import { groupNameOfTag, localiseFlags, resolveTags } from './regex/tags.ts';
@@ -21,7 +22,8 @@ export function tupleLinesBuf(lines: readonly TupleLine[]): string {
 }
 
 export interface RegexHit {
-  match: PyMatch;
+  /** The JavaScript match (read Python groups through the regex: PyRegex.value). */
+  raw: RegExpExecArray;
   /** Buffered lines the match covers (without lines taken by <SKIPLINES>). */
   matched: readonly TupleLine[];
   /** The other buffered lines. */
@@ -111,11 +113,11 @@ export class FilterRegex {
 
   /** Regex.search: `buf` is tupleLinesBuf of the lines (or of a prefregex's content). */
   search(buf: string, orgLines: readonly TupleLine[]): RegexHit | null {
-    const match = this.regex.search(buf);
-    if (!match) return null;
-    if (orgLines.length <= 1) return { match, matched: orgLines, unmatched: [] };
-    const start = match.start();
-    const end = match.end();
+    const raw = this.regex.exec(buf);
+    if (raw === null) return null;
+    if (orgLines.length <= 1) return { raw, matched: orgLines, unmatched: [] };
+    const start = raw.index;
+    const end = start + raw[0].length;
     const lineStart = buf.lastIndexOf('\n', start) + 1;
     let lineEnd = buf.indexOf('\n', Math.max(0, end - 1));
     lineEnd = lineEnd < 0 ? buf.length : lineEnd + 1;
@@ -124,7 +126,7 @@ export class FilterRegex {
     const matched = orgLines.slice(count1, count2);
     const unmatched = orgLines.slice(0, count1);
     let n = 0;
-    for (const skipped of this.skippedLines(match)) {
+    for (const skipped of this.skippedLines(raw)) {
       for (let k = n; k < matched.length; k++) {
         const l = matched[k]!;
         if (l[0] + l[2] === skipped) {
@@ -135,17 +137,55 @@ export class FilterRegex {
       }
     }
     unmatched.push(...orgLines.slice(count2));
-    return { match, matched, unmatched };
+    return { raw, matched, unmatched };
   }
 
-  private skippedLines(match: PyMatch): string[] {
+  private skippedLines(raw: RegExpExecArray): string[] {
     if (this.skipGroups === 0) return [];
     let text = '';
-    for (let i = 0; i < this.skipGroups; i++) text += match.group(`skiplines${i}`) ?? '';
+    for (let i = 0; i < this.skipGroups; i++) text += this.regex.value(raw, this.regex.names.get(`skiplines${i}`)!) ?? '';
     if (text === '') return [];
     const lines = text.split(LINE_BREAKS);
     if (lines[lines.length - 1] === '') lines.pop();
     return lines;
+  }
+
+  /** The `content` group of a prefregex match (the text the failregexes then see), if it took part. */
+  contentOf(raw: RegExpExecArray): string | undefined {
+    const g = this.regex.names.get('content');
+    return g === undefined ? undefined : this.regex.value(raw, g);
+  }
+
+  private builtFor?: FilterRegex;
+  private plainBuilder?: FailBuilder;
+  private heldBuilder?: FailBuilder;
+
+  /**
+   * The failure data of a match of this failregex: the prefregex's groups
+   * (without `content`, from its match `preRaw`) updated with this regex's,
+   * as the core's `fail` starts. Same result as setting the prefregex's
+   * values and then groupsOnto, made in one step (see faildata.ts).
+   */
+  failData(pre: FilterRegex | undefined, preRaw: RegExpExecArray | undefined, raw: RegExpExecArray, hold?: Held): Record<string, unknown> {
+    if (this.builtFor !== pre || this.plainBuilder === undefined) {
+      this.builtFor = pre;
+      this.plainBuilder = failBuilder(pre?.regex, this.regex);
+      this.heldBuilder = undefined;
+    }
+    let base: Record<string, unknown>;
+    if (hold) {
+      this.heldBuilder ??= failBuilder(pre?.regex, this.regex, hold.name);
+      base = this.heldBuilder(preRaw, raw);
+      const g = this.regex.names.get(hold.name);
+      if (g !== undefined) {
+        hold.has = true;
+        hold.value = this.regex.value(raw, g);
+      }
+    } else {
+      base = this.plainBuilder(preRaw, raw);
+    }
+    if (this.altValues.length === 0 && this.tupleValues.length === 0) return base;
+    return this.mergeComplex(base);
   }
 
   /** getGroups: every named group (undefined when it did not take part), alt_/tuple_ groups merged. */
@@ -174,7 +214,12 @@ export class FilterRegex {
       }
     }
     if (this.altValues.length === 0 && this.tupleValues.length === 0) return base;
-    // alt_/tuple_ merging looks at this regex's own groups only, as getGroups does before the merge.
+    return this.mergeComplex(base);
+  }
+
+  /** alt_/tuple_ merging; it looks at this regex's own groups only, as getGroups does before the merge. */
+  private mergeComplex(base: Record<string, unknown>): Record<string, unknown> {
+    const named = this.regex.named;
     const own = new Map<string, unknown>();
     for (const [name] of named) own.set(name, base[name]);
     for (const [k, n] of this.altValues) {

@@ -130,10 +130,19 @@ export class DateDetector {
   private readonly slots_: Slot[] = [];
   private readonly known = new Set<string>();
   private readonly unusedTime = 300;
-  private lastPos: [number, string, string] = [1, '', ''];
-  private lastEndPos: [number, string, string] = [MAX, '', ''];
+  // fail2ban's __lastPos and __lastEndPos (position, character before, character at), kept as scalars:
+  // matchTime runs on every line, and these change on every line.
+  private lastPos = 1;
+  private lastPosBefore = '';
+  private lastPosAt = '';
+  private lastEnd = MAX;
+  private lastEndBefore = '';
+  private lastEndAt = '';
   private lastIndex = MAX;
   private firstUnused = 0;
+  /** The template of the last match (set by locate). */
+  private hitTemplate: DateTemplate | undefined;
+  private hitMatch: PyMatch | null = null;
   /** Templates that have found a date, for fail2ban-regex's summary. */
   get templates(): ReadonlyArray<{ name: string; hits: number }> {
     return this.slots_.map((s) => ({ name: s.template.name, hits: s.hits }));
@@ -199,10 +208,23 @@ export class DateDetector {
 
   /** Finds the timestamp (DateDetector.matchTime), or undefined. */
   matchTime(line: string): { match: PyMatch; template: DateTemplate } | undefined {
+    if (!this.locate(line)) return undefined;
+    return { match: this.hitMatch!, template: this.hitTemplate! };
+  }
+
+  /**
+   * matchTime without allocating its answer: true when a template matched,
+   * which is then in hitTemplate / hitMatch.
+   */
+  private locate(line: string): boolean {
     if (this.slots_.length === 0) this.addDefaults();
     const slots = this.slots_;
     let match: PyMatch | null = null;
-    let found: [PyMatch | null, number, number, number] = [null, MAX, MAX, -1];
+    // The best match found by a template that did not win outright (fail2ban's `found`).
+    let foundMatch: PyMatch | null = null;
+    let foundDistance = MAX;
+    let foundEnd = MAX;
+    let foundIndex = -1;
     let ignoreBySearch = MAX;
     let i = this.lastIndex;
     let slot: Slot | undefined;
@@ -216,13 +238,11 @@ export class DateDetector {
         match = template.matchDate(line);
         ignoreBySearch = i;
       } else {
-        [distance] = this.lastPos;
-        [endpos] = this.lastEndPos;
-        const lp = this.lastPos;
-        const le = this.lastEndPos;
+        distance = this.lastPos;
+        endpos = this.lastEnd;
         if (
-          (sl(line, distance - 1, distance) === lp[1] || (sl(line, distance, distance + 1) === lp[2] && !isAlnum(lp[2]))) &&
-          (sl(line, endpos, endpos + 1) === le[2] || (sl(line, endpos - 1, endpos) === le[1] && !isAlnum(le[1])))
+          (sl(line, distance - 1, distance) === this.lastPosBefore || (sl(line, distance, distance + 1) === this.lastPosAt && !isAlnum(this.lastPosAt))) &&
+          (sl(line, endpos, endpos + 1) === this.lastEndAt || (sl(line, endpos - 1, endpos) === this.lastEndBefore && !isAlnum(this.lastEndBefore)))
         ) {
           match = template.matchDate(line, distance, endpos);
         } else {
@@ -233,8 +253,11 @@ export class DateDetector {
       if (match) {
         distance = match.start();
         endpos = match.end();
-        if (!(slots.length === 1 || template.flags & (LINE_BEGIN | LINE_END) || (distance === this.lastPos[0] && endpos === this.lastEndPos[0]))) {
-          found = [match, distance, endpos, i];
+        if (!(slots.length === 1 || template.flags & (LINE_BEGIN | LINE_END) || (distance === this.lastPos && endpos === this.lastEnd))) {
+          foundMatch = match;
+          foundDistance = distance;
+          foundEnd = endpos;
+          foundIndex = i;
           match = null;
         }
       }
@@ -250,41 +273,56 @@ export class DateDetector {
         endpos = match.end();
         if (i + 1 >= slots.length) break;
         if (template.flags & (LINE_BEGIN | LINE_END)) break;
-        if (distance > slot.distance || distance > this.lastPos[0]) {
-          if (distance < found[1]) found = [match, distance, endpos, i];
+        if (distance > slot.distance || distance > this.lastPos) {
+          if (distance < foundDistance) {
+            foundMatch = match;
+            foundDistance = distance;
+            foundEnd = endpos;
+            foundIndex = i;
+          }
           match = null;
           continue;
         }
         break;
       }
-      if (!match && found[0]) {
-        [match, distance, endpos, i] = found as [PyMatch, number, number, number];
+      if (!match && foundMatch) {
+        match = foundMatch;
+        distance = foundDistance;
+        endpos = foundEnd;
+        i = foundIndex;
         slot = slots[i]!;
         template = slot.template;
       }
     }
-    if (!match || !slot || !template) return undefined;
+    if (!match || !slot || !template) return false;
     slot.hits++;
     slot.lastUsed = coarseNow();
     slot.distance = distance;
     if (this.firstUnused === i) this.firstUnused++;
-    this.lastPos = [distance, sl(line, distance - 1, distance), line[distance] ?? ''];
-    this.lastEndPos = [endpos, line[endpos - 1] ?? '', sl(line, endpos, endpos + 1)];
+    this.lastPos = distance;
+    this.lastPosBefore = sl(line, distance - 1, distance);
+    this.lastPosAt = line[distance] ?? '';
+    this.lastEnd = endpos;
+    this.lastEndBefore = line[endpos - 1] ?? '';
+    this.lastEndAt = sl(line, endpos, endpos + 1);
     if (i && i !== this.lastIndex) i = this.reorder(i);
     this.lastIndex = i;
-    return { match, template };
+    this.hitMatch = match;
+    this.hitTemplate = template;
+    return true;
   }
 
   /** matchTime plus the conversion: where the date text is and its time. */
   find(line: string, ctx: StrptimeContext): DateFound | undefined {
-    const hit = this.matchTime(line);
-    if (!hit) return undefined;
-    const span = hit.match.span(1) ?? [hit.match.start(), hit.match.start()];
-    const [start, end] = span;
+    if (!this.locate(line)) return undefined;
+    const match = this.hitMatch!;
+    const span = match.span(1);
+    const start = span ? span[0] : match.start();
+    const end = span ? span[1] : start;
     if (start === end) return { time: undefined, start, end };
     let time: number | undefined;
     try {
-      time = hit.template.read(hit.match, ctx);
+      time = this.hitTemplate!.read(match, ctx);
     } catch (err) {
       if (!(err instanceof DatePatternError)) throw err;
       time = undefined;

@@ -179,8 +179,62 @@ export function timeFromFields(found: Record<string, string | undefined>, ctx: S
   return timeFromValues(Object.keys(found), Object.values(found), ctx);
 }
 
-/** timeFromFields over parallel arrays of group names and values, in pattern order (nothing allocated per line). */
+/** timeFromFields over parallel arrays of group names and values, in pattern order. */
 export function timeFromValues(names: readonly string[], values: ReadonlyArray<string | undefined>, ctx: StrptimeContext): number | undefined {
+  return timeFromCodes(fieldCodes(names), values, ctx);
+}
+
+// What each named group of a date regex is, as a small integer: the conversion runs for most
+// lines, and a switch over integers is cheaper than one over group names.
+const K_OTHER = 0;
+const K_Y2 = 1;
+const K_Y = 2;
+const K_MON = 3;
+const K_MONTH_FULL = 4;
+const K_MONTH_ABBR = 5;
+const K_DAY = 6;
+const K_H24 = 7;
+const K_H12 = 8;
+const K_AMPM = 9;
+const K_MIN = 10;
+const K_SEC = 11;
+const K_WEEKDAY_FULL = 12;
+const K_WEEKDAY_ABBR = 13;
+const K_WEEKDAY_NUM = 14;
+const K_YEARDAY = 15;
+const K_WEEK_SUN = 16;
+const K_WEEK_MON = 17;
+const K_ZONE = 18;
+
+const CODES: Record<string, number> = {
+  y: K_Y2, Y: K_Y, m: K_MON, B: K_MONTH_FULL, b: K_MONTH_ABBR, d: K_DAY, H: K_H24, I: K_H12, p: K_AMPM, M: K_MIN, S: K_SEC,
+  A: K_WEEKDAY_FULL, a: K_WEEKDAY_ABBR, w: K_WEEKDAY_NUM, j: K_YEARDAY, U: K_WEEK_SUN, W: K_WEEK_MON, z: K_ZONE, Z: K_ZONE,
+};
+
+/** The field codes of a date regex's named groups (pattern order), for timeFromCodes. */
+export function fieldCodes(names: readonly string[]): Uint8Array {
+  return Uint8Array.from(names, (n) => (Object.prototype.hasOwnProperty.call(CODES, n) ? CODES[n]! : K_OTHER));
+}
+
+/** Month and day names as they are usually written (any ASCII case): found without lower-casing. */
+function namesByCase(names: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  names.forEach((name, i) => {
+    if (name === '' || name.length > 4) return;
+    for (let mask = 0; mask < 1 << name.length; mask++) {
+      let v = '';
+      for (let k = 0; k < name.length; k++) v += mask & (1 << k) ? name[k]!.toUpperCase() : name[k];
+      out.set(v, i);
+    }
+  });
+  return out;
+}
+
+const A_MONTH_CASES = namesByCase(A_MONTH);
+const A_DAY_CASES = namesByCase(A_DAY);
+
+/** timeFromValues with the group names given as fieldCodes. */
+export function timeFromCodes(codes: Uint8Array, values: ReadonlyArray<string | undefined>, ctx: StrptimeContext): number | undefined {
   let p: string | undefined;
   let twelveHour: number | undefined;
   let year: number | undefined;
@@ -194,67 +248,65 @@ export function timeFromValues(names: readonly string[], values: ReadonlyArray<s
   let julian: number | undefined;
   let weekOfYear: number | undefined;
   let weekStartsMonday = false;
-  for (let i = 0; i < names.length; i++) {
-    const key = names[i]!;
+  for (let i = 0; i < codes.length; i++) {
     const val = values[i];
     if (val === undefined) continue;
-    switch (key) {
-      case 'y':
+    switch (codes[i]) {
+      case K_Y2:
         year = Number(val);
         if (year <= 2000) year += 2000;
         break;
-      case 'Y':
+      case K_Y:
         year = Number(val);
         break;
-      case 'm':
+      case K_MON:
         month = Number(val);
         break;
-      case 'B':
+      case K_MONTH_FULL:
         month = F_MONTH.indexOf(val.toLowerCase());
         break;
-      case 'b':
-        month = A_MONTH.indexOf(val.toLowerCase());
+      case K_MONTH_ABBR:
+        month = A_MONTH_CASES.get(val) ?? A_MONTH.indexOf(val.toLowerCase());
         break;
-      case 'd':
+      case K_DAY:
         day = Number(val);
         break;
-      case 'H':
+      case K_H24:
         hour = Number(val);
         twelveHour = undefined;
         break;
-      case 'I':
+      case K_H12:
         // Needs %p, which may come later in the pattern: applied after the loop.
         twelveHour = Number(val);
         break;
-      case 'p':
+      case K_AMPM:
         p = val;
         break;
-      case 'M':
+      case K_MIN:
         minute = Number(val);
         break;
-      case 'S':
+      case K_SEC:
         second = Number(val);
         break;
-      case 'A':
+      case K_WEEKDAY_FULL:
         weekday = F_DAY.indexOf(val.toLowerCase());
         break;
-      case 'a':
-        weekday = A_DAY.indexOf(val.toLowerCase());
+      case K_WEEKDAY_ABBR:
+        weekday = A_DAY_CASES.get(val) ?? A_DAY.indexOf(val.toLowerCase());
         break;
-      case 'w':
+      case K_WEEKDAY_NUM:
         weekday = Number(val) - 1;
         if (weekday < 0) weekday = 6;
         break;
-      case 'j':
+      case K_YEARDAY:
         julian = Number(val);
         break;
-      case 'U':
-      case 'W':
+      case K_WEEK_SUN:
+      case K_WEEK_MON:
         weekOfYear = Number(val);
-        weekStartsMonday = key === 'W';
+        weekStartsMonday = codes[i] === K_WEEK_MON;
         break;
-      case 'z':
-      case 'Z':
+      case K_ZONE:
         tzoffset = val === 'Z' || val === 'UTC' || val === 'GMT' ? 0 : zoneOffset(val);
         break;
     }

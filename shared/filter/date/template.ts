@@ -1,6 +1,6 @@
 import { DatePatternError } from '../errors.ts';
 import { PyMatch, PyRegex } from '../regex/compile.ts';
-import { expandDirectives, timeFromValues, type StrptimeContext } from './strptime.ts';
+import { expandDirectives, fieldCodes, timeFromCodes, type StrptimeContext } from './strptime.ts';
 
 /**
  * Date templates (fail2ban.server.datetemplate): a regex that finds a
@@ -104,15 +104,19 @@ function compileDateRegex(regex: string, name: string): PyRegex {
 /** A template from a datepattern with `%` fields (DatePatternRegex). */
 export function patternTemplate(pattern: string, wordBeginIn: WordBegin = true, wordEndIn = true): DateTemplate {
   const values: Array<string | undefined> = [];
-  // Lines of one second share their date text: the conversion is done once per text and second read.
-  // The fields are a function of the matched text; the characters around it are part of the key
-  // because the templates' boundary lookarounds look at them.
+  // Lines of one second share their date: the conversion is done once per date and second read.
+  // First by the matched text (the characters around it are part of the key because the
+  // templates' boundary lookarounds look at them), then by the field values the conversion
+  // uses: lines that differ only in fractions of a second (`%f`, which it ignores) share it too.
   let memoText: string | undefined;
   let memoBefore = '';
   let memoAfter = '';
   let memoSecond = NaN;
   let memoCtx: StrptimeContext | undefined;
   let memoTime: number | undefined;
+  const memoValues: Array<string | undefined> = [];
+  let codesFor: readonly string[] | undefined;
+  let codes: Uint8Array = new Uint8Array(0);
   const t = new DateTemplate((m, ctx) => {
     const raw = m.raw;
     const input = raw.input;
@@ -120,13 +124,22 @@ export function patternTemplate(pattern: string, wordBeginIn: WordBegin = true, 
     const before = input.charAt(raw.index - 1);
     const after = input.charAt(raw.index + text.length);
     const second = Math.floor(ctx.now / 1000);
-    if (text === memoText && before === memoBefore && after === memoAfter && second === memoSecond && ctx === memoCtx) return memoTime;
-    memoTime = timeFromValues(m.namedValues(values), values, ctx);
+    const sameRead = second === memoSecond && ctx === memoCtx;
+    if (sameRead && text === memoText && before === memoBefore && after === memoAfter) return memoTime;
+    const names = m.namedValues(values);
     memoText = text;
     memoBefore = before;
     memoAfter = after;
+    if (sameRead && sameFields(names, values, memoValues)) return memoTime;
+    if (names !== codesFor) {
+      codesFor = names;
+      codes = fieldCodes(names);
+    }
+    memoTime = timeFromCodes(codes, values, ctx);
     memoSecond = second;
     memoCtx = ctx;
+    memoValues.length = values.length;
+    for (let i = 0; i < values.length; i++) memoValues[i] = values[i];
     return memoTime;
   });
   t.pattern = pattern;
@@ -145,6 +158,15 @@ export function patternTemplate(pattern: string, wordBeginIn: WordBegin = true, 
   t.name = name;
   t.setRegex(RE_ALPHA_PATTERN.test(p) ? `(?iu)${regex}` : regex, wordBegin, wordEnd);
   return t;
+}
+
+/** The same values for every field the conversion reads (all but `f`: timeFromValues ignores fractions). */
+function sameFields(names: readonly string[], a: ReadonlyArray<string | undefined>, b: ReadonlyArray<string | undefined>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i] && names[i] !== 'f') return false;
+  }
+  return true;
 }
 
 const EPOCH_RE = String.raw`\d{10,11}\b(?:\.\d{3,6})?`;

@@ -1,40 +1,53 @@
 import type { Node } from './ast.ts';
 import { caseVariants } from './casefold.ts';
+import { PrefixSets } from './prefix.ts';
 
 /**
  * Cheap facts about a pattern that let the matcher skip work without
  * changing results.
  */
 
+/** Longest prefix worked out (positions); a set larger than this many units is taken as "any". */
+const MAX_POSITIONS = 24;
 const TOO_MANY = 512;
+
+/** Per position, the units a match may have there (undefined: any); `fixed`: the node always consumes exactly these positions. */
+interface Prefix {
+  sets: Array<Set<number> | undefined>;
+  fixed: boolean;
+}
+
+const ANY: Prefix = { sets: [undefined], fixed: true };
+const EMPTY_FIXED: Prefix = { sets: [], fixed: true };
+const EMPTY_OPEN: Prefix = { sets: [], fixed: false };
 
 /**
  * For a pattern that can only match at the start of the text (every
- * alternative begins with `^` without MULTILINE, or `\A`), the UTF-16 code
- * units its first character can start with; undefined when not anchored or
- * not known. A line whose first unit is not in the set cannot match.
+ * alternative begins with `^` without MULTILINE, or `\A`), the units its
+ * first characters can be, position by position (see PrefixSets);
+ * undefined when not anchored or nothing is known.
  */
-export function anchoredFirstUnits(root: Node): Set<number> | undefined {
-  const out = new Set<number>();
-  return anchoredFirst(root, out) === 'ok' ? out : undefined;
+export function anchoredPrefix(root: Node): PrefixSets | undefined {
+  budget = 10_000;
+  const p = anchored(root);
+  return p && p.sets.length > 0 && p.sets[0] !== undefined ? new PrefixSets(p.sets) : undefined;
 }
 
 /**
- * fail2ban's line-anchored date templates start `^(?:\W{0,2})?`: up to
- * `skip` non-word characters, then the date. Returns that bound and the
- * units the date can start with; a line where none of its first `skip`+1
- * characters (stopping at the first word character) is such a unit cannot
- * match.
+ * fail2ban's line-anchored date templates start `^(?:\W{0,k})?`: up to `k`
+ * non-word characters, then the date. Returns k and the prefix of what
+ * follows (the date).
  */
-export function skippablePrefixFirst(root: Node): { skip: number; units: Set<number> } | undefined {
+export function skippablePrefix(root: Node): { skip: number; prefix: PrefixSets } | undefined {
   const items = root.t === 'seq' ? root.items : undefined;
   if (!items || items.length < 3) return undefined;
   const [anchor, optional, ...rest] = items;
   if (anchor!.t !== 'assert' || anchor!.kind !== 'bol' || anchor!.flags.m) return undefined;
   const skip = nonWordRun(optional!);
   if (skip === undefined) return undefined;
-  const units = new Set<number>();
-  return firstOfSeq(rest, units) === 'ok' ? { skip, units } : undefined;
+  budget = 10_000;
+  const p = prefixOfSeq(rest);
+  return p.sets.length > 0 && p.sets[0] !== undefined ? { skip, prefix: new PrefixSets(p.sets) } : undefined;
 }
 
 /** `(?:\W{0,k})?` → k. */
@@ -48,76 +61,156 @@ function nonWordRun(node: Node): number | undefined {
   return n.max;
 }
 
-type Outcome = 'ok' | 'unknown';
-
-/** Requires an anchor before anything that consumes, then collects the first units. */
-function anchoredFirst(node: Node, out: Set<number>): Outcome {
+/** The prefix after the anchor, when every way through the pattern starts with one. */
+function anchored(node: Node): Prefix | undefined {
   switch (node.t) {
-    case 'alt':
-      for (const a of node.alts) if (anchoredFirst(a, out) !== 'ok') return 'unknown';
-      return 'ok';
-    case 'group':
-      return anchoredFirst(node.body, out);
-    case 'seq': {
-      const items = node.items;
-      let i = 0;
-      // Zero-width items before the anchor do not matter; anything else does.
-      for (; i < items.length; i++) {
-        const it = items[i]!;
-        if (it.t === 'assert' && ((it.kind === 'bol' && !it.flags.m) || it.kind === 'start')) break;
-        if (it.t === 'group' && it.index === undefined && items.length === 1) return anchoredFirst(it, out);
-        return 'unknown';
+    case 'alt': {
+      const parts: Prefix[] = [];
+      for (const a of node.alts) {
+        const p = anchored(a);
+        if (!p) return undefined;
+        parts.push(p);
       }
-      if (i >= items.length) return 'unknown';
-      return firstOfSeq(items.slice(i + 1), out);
+      return union(parts);
+    }
+    case 'group':
+      return anchored(node.body);
+    case 'seq': {
+      const first = node.items[0];
+      if (!first) return undefined;
+      if ((first.t === 'assert' && ((first.kind === 'bol' && !first.flags.m) || first.kind === 'start'))) return prefixOfSeq(node.items.slice(1));
+      if (first.t === 'group' && first.index === undefined && node.items.length === 1) return anchored(first);
+      return undefined;
     }
     default:
-      return 'unknown';
+      return undefined;
   }
 }
 
-/** First units of what a sequence consumes first; unknown when it may consume nothing first. */
-function firstOfSeq(items: readonly Node[], out: Set<number>): Outcome {
-  for (const it of items) {
-    if (it.t === 'look' || (it.t === 'assert' && it.kind !== 'bol' && it.kind !== 'eol')) continue;
-    return first(it, out);
+/** Work left for one analysis: optional items make it branch, and a pattern may have many. */
+let budget = 0;
+
+function prefixOfSeq(items: readonly Node[]): Prefix {
+  const sets: Array<Set<number> | undefined> = [];
+  for (let k = 0; k < items.length; k++) {
+    const it = items[k]!;
+    if (--budget < 0) return { sets, fixed: false };
+    if (it.t === 'repeat' && it.min === 0 && it.max > 0) {
+      // `X? rest` starts like `X rest` or like `rest`; `X* rest` like `X...` or like `rest`.
+      const rest = items.slice(k + 1);
+      const taken = it.max === 1 ? prefixOfSeq([it.body, ...rest]) : { sets: prefixOf(it.body).sets, fixed: false };
+      const u = union([taken, prefixOfSeq(rest)]);
+      sets.push(...u.sets);
+      return { sets: sets.slice(0, MAX_POSITIONS), fixed: u.fixed && sets.length <= MAX_POSITIONS };
+    }
+    const p = prefixOf(it);
+    sets.push(...p.sets);
+    if (sets.length >= MAX_POSITIONS) return { sets: sets.slice(0, MAX_POSITIONS), fixed: false };
+    if (!p.fixed) return { sets, fixed: false };
   }
-  return 'unknown';
+  return { sets, fixed: true };
+}
+
+/** Position-wise union of alternatives, as long as the shortest. */
+function union(parts: readonly Prefix[]): Prefix {
+  if (parts.length === 0) return EMPTY_OPEN;
+  const n = Math.min(...parts.map((p) => p.sets.length));
+  const sets: Array<Set<number> | undefined> = [];
+  for (let i = 0; i < n; i++) {
+    let set: Set<number> | undefined = new Set<number>();
+    for (const p of parts) {
+      const s = p.sets[i];
+      if (s === undefined) {
+        set = undefined;
+        break;
+      }
+      for (const u of s) set.add(u);
+    }
+    sets.push(set !== undefined && set.size > TOO_MANY ? undefined : set);
+  }
+  return { sets, fixed: parts.every((p) => p.fixed && p.sets.length === n) };
+}
+
+function prefixOf(node: Node): Prefix {
+  switch (node.t) {
+    case 'char': {
+      const set = new Set<number>();
+      for (const v of node.flags.i ? caseVariants(node.cp) : [node.cp]) add(v, set);
+      return { sets: [set], fixed: true };
+    }
+    case 'class':
+      return { sets: [classSet(node)], fixed: true };
+    case 'shorthand':
+      return { sets: [shorthandSet(node.kind, node.flags.a)], fixed: true };
+    case 'any':
+      return ANY;
+    case 'assert':
+    case 'look':
+      return EMPTY_FIXED;
+    case 'group':
+    case 'atomic':
+      return prefixOf(node.body);
+    case 'seq':
+      return prefixOfSeq(node.items);
+    case 'alt':
+      return union(node.alts.map(prefixOf));
+    case 'repeat': {
+      if (node.min === 0) return node.max === 0 ? EMPTY_FIXED : EMPTY_OPEN;
+      const body = prefixOf(node.body);
+      if (!body.fixed) return { sets: body.sets, fixed: false };
+      const sets: Array<Set<number> | undefined> = [];
+      for (let i = 0; i < node.min && sets.length < MAX_POSITIONS; i++) sets.push(...body.sets);
+      return { sets: sets.slice(0, MAX_POSITIONS), fixed: node.min === node.max && sets.length <= MAX_POSITIONS };
+    }
+    default:
+      return EMPTY_OPEN;
+  }
 }
 
 function add(cp: number, out: Set<number>): void {
   out.add(cp > 0xffff ? 0xd800 + ((cp - 0x10000) >> 10) : cp);
 }
 
-function first(node: Node, out: Set<number>): Outcome {
-  switch (node.t) {
-    case 'char':
-      for (const v of node.flags.i ? caseVariants(node.cp) : [node.cp]) add(v, out);
-      return 'ok';
-    case 'class': {
-      if (node.negated) return 'unknown';
-      for (const item of node.items) {
-        if (item.t !== 'range') return 'unknown';
-        if (item.to - item.from > TOO_MANY) return 'unknown';
-        for (let cp = item.from; cp <= item.to; cp++) {
-          for (const v of node.flags.i ? caseVariants(cp) : [cp]) add(v, out);
-        }
-      }
-      return out.size > TOO_MANY ? 'unknown' : 'ok';
+/** A class's units; undefined (any) when negated or large. */
+function classSet(node: Extract<Node, { t: 'class' }>): Set<number> | undefined {
+  if (node.negated) return undefined;
+  const out = new Set<number>();
+  for (const item of node.items) {
+    if (item.t === 'shorthand') {
+      const s = shorthandSet(item.kind, node.flags.a);
+      if (s === undefined) return undefined;
+      for (const u of s) out.add(u);
+      continue;
     }
-    case 'group':
-    case 'atomic':
-      return first(node.body, out);
-    case 'seq':
-      return firstOfSeq(node.items, out);
-    case 'alt':
-      for (const a of node.alts) if (first(a, out) !== 'ok') return 'unknown';
-      return 'ok';
-    case 'repeat':
-      return node.min >= 1 ? first(node.body, out) : 'unknown';
-    default:
-      return 'unknown';
+    if (item.to - item.from > TOO_MANY) return undefined;
+    for (let cp = item.from; cp <= item.to; cp++) {
+      for (const v of node.flags.i ? caseVariants(cp) : [cp]) add(v, out);
+    }
+    if (out.size > TOO_MANY) return undefined;
   }
+  return out;
+}
+
+/** `\d \w \s`: exact in ASCII, and "some unit above U+00FF" unless ASCII-only; negated ones are "any". */
+function shorthandSet(kind: string, ascii: boolean): Set<number> | undefined {
+  const ranges: Array<[number, number]> =
+    kind === 'd' ? [[48, 57]] : kind === 'w' ? [[48, 57], [65, 90], [95, 95], [97, 122]] : kind === 's' ? [[9, 13], [28, 32]] : [];
+  if (ranges.length === 0) return undefined;
+  const out = new Set<number>();
+  for (const [a, b] of ranges) for (let u = a; u <= b; u++) out.add(u);
+  if (!ascii) {
+    // Latin-1's non-ASCII members, then one stand-in for everything above.
+    for (let u = 0x80; u <= 0xff; u++) if (latin1Member(kind, u)) out.add(u);
+    out.add(0x100);
+  }
+  return out;
+}
+
+function latin1Member(kind: string, u: number): boolean {
+  const c = String.fromCharCode(u);
+  if (kind === 'd') return /\p{Nd}/u.test(c);
+  if (kind === 'w') return /[\p{L}\p{N}_]/u.test(c);
+  return u === 0x85 || u === 0xa0;
 }
 
 /**

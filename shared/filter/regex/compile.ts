@@ -1,9 +1,10 @@
 import type { Flags, Node } from './ast.ts';
-import { anchoredFirstUnits, skippablePrefixFirst, topLevelGroup1 } from './analyze.ts';
+import { anchoredPrefix, skippablePrefix, topLevelGroup1 } from './analyze.ts';
 import { expandConditionals } from './conditionals.ts';
 import { emit } from './emit.ts';
 import { guardedRegExp } from './guard.ts';
 import { parsePythonRegex } from './parse.ts';
+import type { PrefixSets } from './prefix.ts';
 
 export interface CompileOptions extends Partial<Flags> {
   /** Keep group spans (the JavaScript `d` flag); only date templates need them. */
@@ -29,11 +30,11 @@ export class PyRegex {
 
   /** For spans of group 1: the JavaScript group holding the text before it, or -1 (then the `d` flag is used). */
   readonly beforeGroup1: number = -1;
-  /** Bit set of the code units an anchored match can start with (see anchoredFirstUnits). */
-  private readonly first?: Uint32Array;
-  /** For `^(?:\W{0,k})?X`: k and the bit set of X's first units (see skippablePrefixFirst). */
+  /** What the first characters of an anchored match can be (see PrefixSets). */
+  private readonly first?: PrefixSets;
+  /** For `^(?:\W{0,k})?X`: k and what X's first characters can be (see skippablePrefix). */
   private readonly skip: number = -1;
-  private readonly skipFirst?: Uint32Array;
+  private readonly skipFirst?: PrefixSets;
 
   constructor(pattern: string, options: CompileOptions = {}) {
     const { spans, ...flags } = options;
@@ -47,12 +48,11 @@ export class PyRegex {
       tree = { t: 'seq', items: [{ t: 'group', index: parsed.groups + 1, body: { t: 'seq', items: items.slice(0, at) } }, ...items.slice(at)] };
       extra = 1;
     }
-    const first = anchoredFirstUnits(parsed.root);
-    if (first) this.first = bitSet(first);
-    const skippable = first ? undefined : skippablePrefixFirst(parsed.root);
+    this.first = anchoredPrefix(parsed.root);
+    const skippable = this.first ? undefined : skippablePrefix(parsed.root);
     if (skippable) {
       this.skip = skippable.skip;
-      this.skipFirst = bitSet(skippable.units);
+      this.skipFirst = skippable.prefix;
     }
     const root = expandConditionals(tree, pattern);
     const { source, groups } = emit(root, parsed.groups + extra);
@@ -76,25 +76,41 @@ export class PyRegex {
   }
 
   search(text: string, pos = 0, endpos?: number): PyMatch | null {
-    // An anchored pattern cannot match a text that starts with none of its first characters.
-    if (pos === 0 && this.first !== undefined) {
-      const u = text.charCodeAt(0);
-      if (u !== u || (this.first[u >>> 5]! & (1 << (u & 31))) === 0) return null;
-    }
-    if (pos === 0 && this.skipFirst !== undefined && !this.mayStartAfterNonWord(text)) return null;
-    const subject = endpos === undefined || endpos >= text.length ? text : text.slice(0, endpos);
-    const re = this.re;
-    re.lastIndex = pos;
-    const m = re.exec(subject);
+    const m = this.exec(text, pos, endpos);
     return m === null ? null : new PyMatch(m, this);
   }
 
+  /** search() without the match object: the JavaScript match (read groups with jsGroup or groupCopies). */
+  exec(text: string, pos = 0, endpos?: number): RegExpExecArray | null {
+    // An anchored pattern cannot match a text that does not start the way every match starts.
+    if (pos === 0) {
+      if (this.first !== undefined && !this.first.mayMatchAt(text, 0)) return null;
+      if (this.skipFirst !== undefined && !this.mayStartAfterNonWord(text)) return null;
+    }
+    const subject = endpos === undefined || endpos >= text.length ? text : text.slice(0, endpos);
+    const re = this.re;
+    re.lastIndex = pos;
+    return re.exec(subject);
+  }
+
+  /** The JavaScript groups that stand for Python group g (copies made by conditional expansion), in pattern order. */
+  groupCopies(g: number): readonly number[] {
+    return this.copies[g] ?? [];
+  }
+
+  /** Python group g of a JavaScript match; undefined when it did not take part. */
+  value(m: RegExpExecArray, g: number): string | undefined {
+    const n = this.jsGroup(m, g);
+    return n < 0 ? undefined : m[n];
+  }
+
+  /** Whether the date of `^(?:\W{0,k})?X` may start within the first k+1 characters (only non-word ones skipped). */
   private mayStartAfterNonWord(text: string): boolean {
-    const set = this.skipFirst!;
+    const prefix = this.skipFirst!;
     const end = Math.min(text.length, this.skip + 1);
     for (let i = 0; i < end; i++) {
+      if (prefix.mayMatchAt(text, i)) return true;
       const u = text.charCodeAt(i);
-      if ((set[u >>> 5]! & (1 << (u & 31))) !== 0) return true;
       // An astral character may or may not be a word character: no shortcut.
       if (u >= 0xd800 && u <= 0xdfff) return true;
       if (isWordUnit(u)) return false;
@@ -188,12 +204,6 @@ export class PyMatch {
     }
     return out;
   }
-}
-
-function bitSet(units: Iterable<number>): Uint32Array {
-  const set = new Uint32Array(2048);
-  for (const u of units) set[u >>> 5]! |= 1 << (u & 31);
-  return set;
 }
 
 const WORD = /[\p{L}\p{N}_]/u;
