@@ -5,10 +5,12 @@
  *
  * The insertion order lives in an array of the entries rather than in the
  * Map: deleting from the front of a V8 Map leaves holes that every later
- * walk from the front has to step over. An entry in the array that is no
- * longer the Map's entry for its key (removed, or replaced) is skipped.
+ * walk from the front has to step over. An entry in the array that has
+ * left the Map (removed, or expired) is marked and skipped.
  */
 class Entry<V> {
+  gone = false;
+
   constructor(
     readonly key: string,
     public value: V,
@@ -30,6 +32,7 @@ export class ExpiringCache<V> {
     const entry = this.items.get(key);
     if (entry === undefined) return undefined;
     if (entry.expires > now) return entry.value;
+    entry.gone = true;
     this.items.delete(key);
     return undefined;
   }
@@ -47,7 +50,18 @@ export class ExpiringCache<V> {
     this.order.push(entry);
   }
 
+  /** set() for a key that get() just found absent: the same, without looking the key up again. */
+  add(key: string, value: V, now: number): void {
+    if (this.items.size >= this.maxCount) this.evict(now);
+    const entry = new Entry(key, value, now + this.maxTimeMs);
+    this.items.set(key, entry);
+    this.order.push(entry);
+  }
+
   unset(key: string): void {
+    const entry = this.items.get(key);
+    if (entry === undefined) return;
+    entry.gone = true;
     this.items.delete(key);
   }
 
@@ -57,7 +71,8 @@ export class ExpiringCache<V> {
     while (this.head < order.length) {
       const entry = order[this.head]!;
       order[this.head++] = undefined;
-      if (this.items.get(entry.key) !== entry) continue;
+      if (entry.gone) continue;
+      entry.gone = true;
       this.items.delete(entry.key);
       if (entry.expires > now && this.items.size < this.maxCount) break;
     }

@@ -82,6 +82,13 @@ export class MatcherCore {
   prefregexMatchedLast = false;
   /** An ignoreregex matched during the last line. */
   ignoredLast = false;
+  /**
+   * By the first unit of the text (index 256 for any unit above U+00FF), 1
+   * for each failregex that may match a text starting with it: most
+   * filters' failregexes are anchored and start differently, so most are
+   * skipped at the cost of one array read.
+   */
+  private readonly byFirstUnit: Uint8Array[];
 
   constructor(
     private readonly filter: CompiledFilter,
@@ -95,6 +102,17 @@ export class MatcherCore {
       prefregexMatched: 0,
       ignoreregexHits: filter.ignoreregex.map(() => 0),
     };
+    this.byFirstUnit = [];
+    for (let u = 0; u <= 256; u++) {
+      // 256 stands for every unit above U+00FF: a regex is kept when it accepts any of them.
+      const probe = u < 256 ? [u] : [0x100, 0xd800];
+      this.byFirstUnit.push(Uint8Array.from(filter.failregex, (r) => (probe.some((p) => r.regex.mayStartWith(p)) ? 1 : 0)));
+    }
+  }
+
+  private candidates(buf: string): Uint8Array {
+    const u = buf.charCodeAt(0);
+    return this.byFirstUnit[u <= 0xff ? u : 256]!;
   }
 
   get maxlines(): number {
@@ -236,9 +254,14 @@ export class MatcherCore {
       }
     }
 
+    let candidates = this.candidates(buf ?? tupleLinesBuf(this.buffer));
     for (let i = 0; i < f.failregex.length; i++) {
+      if (buf === null) {
+        buf = tupleLinesBuf(this.buffer);
+        candidates = this.candidates(buf);
+      }
+      if (candidates[i] === 0) continue;
       const failRegex = f.failregex[i]!;
-      if (buf === null) buf = tupleLinesBuf(this.buffer);
       const hit = failRegex.search(buf, orgBuffer);
       if (!hit) continue;
       const forget = this.held;
@@ -344,7 +367,7 @@ export class MatcherCore {
     } else if (!(flags & 2)) {
       users = updateUsers(fail, fail.user);
       this.mlfidCache ??= new ExpiringCache(100, 5 * 60_000);
-      this.mlfidCache.set(mlfid, [this.lastDate, fail], this.nowMs);
+      this.mlfidCache.add(mlfid, [this.lastDate, fail], this.nowMs);
     }
     if (pop(fail, 'mlfpending') || (users && users.size > 1)) {
       delete fail.nofail;
@@ -376,8 +399,9 @@ export class MatcherCore {
  * engine reads in place, instead of a concatenation it would have to copy.
  */
 function tailWithNewline(buf: string, text: string): string {
-  const at = buf.length - 1 - text.length;
-  if (at >= 0 && buf.charCodeAt(buf.length - 1) === 10 && buf.startsWith(text, at)) return buf.slice(at);
+  const end = buf.length - 1;
+  // endsWith with an end position is V8's fast comparison; startsWith with a start position is not.
+  if (end >= text.length && buf.charCodeAt(end) === 10 && buf.endsWith(text, end)) return buf.slice(end - text.length);
   return `${text}\n`;
 }
 

@@ -219,21 +219,23 @@ export class FilterRegex {
 
   /** alt_/tuple_ merging; it looks at this regex's own groups only, as getGroups does before the merge. */
   private mergeComplex(base: Record<string, unknown>): Record<string, unknown> {
-    const named = this.regex.named;
-    const own = new Map<string, unknown>();
-    for (const [name] of named) own.set(name, base[name]);
+    // `own` is this regex's groups: they equal base's values for its names, and every change
+    // below goes to both, so base is read for a name that is own or was set here.
+    const names = this.regex.names;
+    let set: string[] | undefined;
+    const own = (name: string): unknown => (names.has(name) || set?.includes(name) ? base[name] : undefined);
     for (const [k, n] of this.altValues) {
-      const v = own.get(k);
-      if (v && !own.get(n)) {
-        own.set(n, v);
+      const v = own(k);
+      if (v && !own(n)) {
+        (set ??= []).push(n);
         base[n] = v;
       }
     }
     for (const [k, n] of this.tupleValues) {
-      const v = own.get(k);
-      const t = own.get(n);
+      const v = own(k);
+      const t = own(n);
       const combined = Array.isArray(t) ? [...t, v] : [t, v];
-      own.set(n, combined);
+      (set ??= []).push(n);
       base[n] = combined;
     }
     return base;

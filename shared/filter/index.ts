@@ -9,6 +9,7 @@ export { MatcherCore, type CoreMode, type CoreStats, type Failure, type FailureI
 export { DatePatternError, FilterConfigError, FilterError, FilterNotFoundError, RegexSyntaxError } from './errors.ts';
 export { buildFilter, BuiltFilter } from './filter.ts';
 export { CIDR_UNSPEC, canonicalAddress, fail2banIpText, inetAton } from './ipaddr.ts';
+export type { TupleLine } from './failregex.ts';
 export { journalLine } from './journal.ts';
 export {
   fail2banCacheRoot,

@@ -37,4 +37,18 @@ describe('the connection cache (fail2ban\'s Utils.Cache)', () => {
     c.set('c', 4, 30);
     assert.deepEqual(['a', 'b', 'c'].map((k) => c.get(k, 40)), [undefined, 3, 4]);
   });
+
+  test('adding a key found absent behaves as setting it', () => {
+    const a = new ExpiringCache<number>(2, 1000);
+    const b = new ExpiringCache<number>(2, 1000);
+    for (const c of [a, b]) {
+      c.set('x', 1, 0);
+      c.set('y', 2, 10);
+    }
+    assert.equal(a.get('z', 20), undefined);
+    a.add('z', 3, 20);
+    b.set('z', 3, 20);
+    assert.deepEqual(['x', 'y', 'z'].map((k) => a.get(k, 30)), ['x', 'y', 'z'].map((k) => b.get(k, 30)));
+    assert.deepEqual(['x', 'y', 'z'].map((k) => a.get(k, 30)), [undefined, 2, 3]);
+  });
 });

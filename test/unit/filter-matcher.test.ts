@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FilterDefinition } from '../../shared/filter/config/definition.ts';
+import { compileFilter } from '../../shared/filter/compiled.ts';
 import { buildFilter } from '../../shared/filter/filter.ts';
+import { newCore, OPERATION_MODE, zoneSettings } from '../../shared/filter/matcher.ts';
 import { journalLine } from '../../shared/filter/journal.ts';
 import type { FilterOptions } from '../../shared/filter/types.ts';
 
@@ -141,5 +143,48 @@ describe('journal entries', () => {
     const [hit] = m.push(line, NOW, time);
     assert.equal(hit?.ip, '192.0.2.9');
     assert.equal(hit?.time, 1748599201000);
+  });
+});
+
+describe('failure data', () => {
+  const definition = (failregex: string[]): FilterDefinition => ({
+    name: 'test',
+    prefregex: '^\\s*<F-MLFID>\\S+ \\S+\\[\\d+\\]:</F-MLFID> <F-TAG>\\w+</F-TAG> <F-CONTENT>.+</F-CONTENT>$',
+    failregex,
+    ignoreregex: [],
+    journalmatch: [],
+    files: [],
+  });
+  const core = (failregex: string[]) =>
+    newCore(compileFilter(definition(failregex)), zoneSettings({ timezone: 'UTC' }), { checkAllRegex: true, ignorePending: false, returnRawHost: false, dateFromNow: false, snapshot: true });
+
+  test("the prefregex's groups come first and keep their place when the failregex has them too, as fail2ban's dict update leaves them", () => {
+    const c = core(['^from <HOST> as <F-USER>\\S+</F-USER>(?: tagged <F-TAG>\\w+</F-TAG>)?$']);
+    const [f] = c.processLine('2025-05-30 10:00:01 web1 sshd[7]: audit from 192.0.2.1 as bob tagged late', NOW);
+    assert.deepEqual(Object.keys(f!.fail).slice(0, 6), ['mlfid', 'tag', 'ip4', 'ip6', 'dns', 'user']);
+    assert.equal(f!.fail.tag, 'late', "the failregex's value wins");
+    const [g] = c.processLine('2025-05-30 10:00:02 web2 sshd[8]: audit from 192.0.2.2 as eve', NOW);
+    assert.equal(g!.fail.tag, undefined, 'a failregex group that did not take part still replaces the value (None in fail2ban)');
+    assert.ok(Object.prototype.hasOwnProperty.call(g!.fail, 'tag'));
+  });
+
+  test('an alt_ group fills the group it stands for, after the groups of the regex', () => {
+    const c = core(['^from <HOST> as <F-ALT_USER>\\S+</F-ALT_USER>$']);
+    const [f] = c.processLine('2025-05-30 10:00:01 web1 sshd[7]: audit from 192.0.2.1 as bob', NOW);
+    assert.deepEqual(Object.keys(f!.fail).slice(0, 7), ['mlfid', 'tag', 'ip4', 'ip6', 'dns', 'alt_user', 'user']);
+    assert.equal(f!.fail.user, 'bob');
+  });
+
+  test('a connection forgotten by F-MLFFORGET is not remembered, and the group stays out of the data', () => {
+    const c = newCore(
+      compileFilter(definition(['^from <HOST> as <F-USER>\\S+</F-USER>$', '^<F-MLFFORGET>closed</F-MLFFORGET> by <HOST>$'])),
+      zoneSettings({ timezone: 'UTC' }),
+      OPERATION_MODE,
+    );
+    const [closed] = c.processLine('2025-05-30 10:00:01 web1 sshd[7]: audit closed by 192.0.2.1', NOW);
+    assert.ok(closed);
+    assert.ok(!Object.prototype.hasOwnProperty.call(closed.fail, 'mlfforget'));
+    const [next] = c.processLine('2025-05-30 10:00:02 web1 sshd[7]: audit from 192.0.2.1 as bob', NOW);
+    assert.deepEqual(next!.fail.matches, [['', '2025-05-30 10:00:02', ' web1 sshd[7]: audit from 192.0.2.1 as bob']]);
   });
 });

@@ -93,6 +93,12 @@ export class PyRegex {
     return re.exec(subject);
   }
 
+  /** False when no match at the start of a text can begin with the unit `u` (u is NaN for an empty text). */
+  mayStartWith(u: number): boolean {
+    if (this.first !== undefined) return u === u && this.first.mayStartWith(u);
+    return true;
+  }
+
   /** The JavaScript groups that stand for Python group g (copies made by conditional expansion), in pattern order. */
   groupCopies(g: number): readonly number[] {
     return this.copies[g] ?? [];

@@ -37,6 +37,12 @@ export class PrefixSets {
     });
   }
 
+  /** False when no match can start with the unit `u` (the first position alone). */
+  mayStartWith(u: number): boolean {
+    if (u <= 0xff) return (this.low[u >>> 5]! & (1 << (u & 31))) !== 0;
+    return (u >= 0xd800 && u <= 0xdfff) || this.high[0] !== 0;
+  }
+
   /** False when no match can start at `at` in `text`. */
   mayMatchAt(text: string, at: number): boolean {
     const low = this.low;

@@ -9,7 +9,9 @@ import { createReadStream, statSync } from 'node:fs';
  * a UTF-8 sequence; Buffer gives one-byte strings for ASCII text, which the
  * regex engine scans faster than TextDecoder's; and a line is its own
  * string, not a slice that would keep a whole chunk alive while the filter
- * remembers the line (its connection cache holds lines for minutes).
+ * remembers the line (its connection cache holds lines for minutes). Such
+ * a line keeps its `\n` (the matcher wants the text with it); lines from
+ * another encoding come without.
  */
 export async function forEachLine(
   file: string,
@@ -41,7 +43,7 @@ export async function forEachLine(
       const data = pending ? Buffer.concat([pending, buf]) : buf;
       let start = 0;
       for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
-        onLine(data.toString('utf8', start, nl));
+        onLine(data.toString('utf8', start, nl + 1));
         start = nl + 1;
       }
       pending = start < data.length ? Buffer.from(data.subarray(start)) : undefined;

@@ -10,6 +10,7 @@ import {
   type Failure,
   type FilterDefinition,
   type MatcherCore,
+  type TupleLine,
   type UseDns,
 } from '../../../../shared/filter/index.ts';
 import { FilterNotFoundError } from '../../../../shared/filter/index.ts';
@@ -70,6 +71,8 @@ export interface LineStats {
   missedLines: string[];
   ignoredLines: string[];
 }
+
+const NO_LINES: readonly TupleLine[] = [];
 
 const FILTER_LIKE = /^\/{0,3}[\w/_\-.]+(?:\[[^]*\])?$/;
 
@@ -145,10 +148,12 @@ export class RegexSession {
     const line = end === rawLine.length ? rawLine : rawLine.slice(0, end);
     if (line === '' || line.startsWith('#')) return;
     const text = line.length > this.options.maxLineLength ? line.slice(0, this.options.maxLineLength) : line;
+    // A line read with its `\n` is handed over with it too: the regexes see its tail and `\n`.
+    const withNewline = text === line && end === rawLine.length - 1 && rawLine.charCodeAt(end) === 10 ? rawLine : undefined;
     const maxlines = this.filter.maxlines;
-    const before = maxlines > 1 ? this.core.buffered.slice() : [];
+    const before = maxlines > 1 ? this.core.buffered.slice() : NO_LINES;
     const fullBuffer = before.length >= maxlines;
-    const all = this.core.processLine(text, this.now);
+    const all = this.core.processLine(text, this.now, undefined, withNewline);
     let found = all;
     for (let i = 0; i < all.length; i++) {
       if (all[i]!.id?.kind !== 'name') continue;
