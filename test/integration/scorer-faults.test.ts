@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { BanDecision } from '../../shared/schema/index.ts';
+import { stopProcess } from '../harness/index.ts';
+import { eventually, failure, ScorerStack } from '../fixtures/scorer/stack.ts';
+
+describe('a scorer when Redis goes away', () => {
+  test('Redis restarted mid-stream: the scorer stops acknowledging, keeps running, and resumes on its own', async () => {
+    const stack = await ScorerStack.start({ scorer: { ackWait: '3s' }, jails: { sshd: { maxretry: 3, findtime: '1h', bantime: '1h' } } }, { persistRedis: true });
+    try {
+      const scorer = await stack.spawn();
+      const now = Date.now();
+      // 200 addresses, 3 failures each: every address must be banned exactly once.
+      // Documentation ranges that are not this host's own addresses (ignoreself would protect those).
+      const ips = Array.from({ length: 200 }, (_, i) => (i < 100 ? `203.0.113.${i + 1}` : `198.51.100.${i - 99}`));
+      const events = [0, 1, 2].flatMap((k) => ips.map((ip, i) => failure({ ip, time: now - 60_000 + k * 1000 + i })));
+      const firstHalf = events.slice(0, 300);
+      const secondHalf = events.slice(300);
+
+      await stack.publish(firstHalf);
+      await eventually('the first half processed', async () => (await stack.failuresBacklog()).pending === 0 && (await stack.failuresBacklog()).ackPending === 0);
+
+      await stack.redis.stop();
+      await stack.publish(secondHalf);
+      await eventually('the scorer to notice', () => /Redis unavailable: not acknowledging failures/.test(scorer.output()), 30_000);
+      const backlog = await stack.failuresBacklog();
+      assert.ok(backlog.pending + backlog.ackPending > 0, 'failures wait in the stream while Redis is down');
+      assert.equal(scorer.child.exitCode, null, 'still running');
+
+      await stack.redis.start();
+      const bans = await eventually('every address banned', async () => {
+        const found = (await stack.decisions()).filter((d): d is BanDecision => d.action === 'ban');
+        return found.length >= ips.length ? found : undefined;
+      }, 120_000);
+      await eventually('nothing left to process', async () => (await stack.failuresBacklog()).pending === 0 && (await stack.failuresBacklog()).ackPending === 0);
+      const final = (await stack.decisions()).filter((d) => d.action === 'ban');
+      assert.equal(final.length, ips.length, 'one ban per address, none twice');
+      assert.equal(new Set(bans.map((b) => b.target)).size, ips.length);
+      assert.match(scorer.output(), /Redis answers again; consuming/);
+      assert.equal(scorer.child.exitCode, null, 'still running after the outage');
+      const stats = await stack.stats();
+      assert.equal(stats[0]!.redis, 'up');
+      await stopProcess(scorer.child);
+      assert.equal(scorer.child.exitCode, 0, 'a clean stop after the outage');
+    } finally {
+      await stack.dispose();
+    }
+  });
+});
