@@ -25,7 +25,7 @@ export async function startScorer(ctx: PartContext): Promise<RunningPart> {
   const now = () => Date.now();
   const telemetry = new ScorerTelemetry(log, ctx.metrics);
   const rules = allJailRules(config, hostAddresses());
-  const client = await createRedis(config.redis, { name: `${subjects.serviceName('scorer')}@${config.host}`, log, mode: 'service' });
+  const client = await createRedis(config.redis, { name: `${subjects.serviceName('scorer')}@${config.host}`, log, mode: 'service', autoPipelining: true });
   const health = new RedisHealth(client, telemetry, ctx.stopping);
   // Redis may be down at start: the scorer runs anyway and waits for it, as it does for an outage later.
   await client.connect().then(
@@ -70,7 +70,10 @@ export async function startScorer(ctx: PartContext): Promise<RunningPart> {
   log.info({ jails: [...rules.keys()], consumer: scorer.consumer, maxInFlight: scorer.maxInFlight }, 'scorer consuming failures');
 
   return {
-    stats: () => ({ jails: rules.size, redis: health.up ? 'up' : 'down', inFlight: failures.inFlight, ...telemetry.snapshot() }),
+    stats: () => {
+      const memory = process.memoryUsage();
+      return { jails: rules.size, redis: health.up ? 'up' : 'down', inFlight: failures.inFlight, ...telemetry.snapshot(), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed };
+    },
     async stop() {
       await Promise.all([failures.stop(), decisions.stop()]);
       clearInterval(flusher);

@@ -24,6 +24,7 @@ export class ScorerTelemetry {
   private readonly mirrored;
   private readonly formulaErrors;
   private readonly once = new OncePerKey();
+  private readonly failureChildren = new Map<string, { inc(): void }>();
   private readonly counts = { failures: 0, bans: 0, republished: 0, rejected: 0, redeliveries: 0, mirrored: 0 };
 
   constructor(
@@ -45,7 +46,11 @@ export class ScorerTelemetry {
 
   failure(jail: string, outcome: Outcome['kind']): void {
     this.counts.failures++;
-    this.failures.inc({ jail, outcome });
+    // One labelled child per (jail, outcome), looked up once: this runs for every failure.
+    const key = `${jail} ${outcome}`;
+    let child = this.failureChildren.get(key);
+    if (!child) this.failureChildren.set(key, (child = this.failures.labels({ jail, outcome })));
+    child.inc();
   }
 
   scriptTime(seconds: number): void {

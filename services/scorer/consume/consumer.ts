@@ -61,7 +61,7 @@ export class Slots {
 
   release(): void {
     this.used--;
-    for (const wake of this.waiting.splice(0)) wake();
+    if (this.waiting.length > 0) for (const wake of this.waiting.splice(0)) wake();
   }
 
   async idle(): Promise<void> {
@@ -91,6 +91,7 @@ export class PullLoop {
   private messages?: ConsumerMessages;
   private readonly slots: Slots;
   private done?: Promise<void>;
+  private readonly release = () => this.slots.release();
 
   constructor(private readonly options: PullLoopOptions) {
     this.slots = new Slots(options.maxInFlight);
@@ -129,7 +130,7 @@ export class PullLoop {
             continue;
           }
           await this.slots.acquire();
-          void this.options.handle(msg).finally(() => this.slots.release());
+          this.options.handle(msg).then(this.release, this.release);
         }
       } catch (err) {
         telemetry.consumerError(`pulling ${this.options.what} stopped`, err);

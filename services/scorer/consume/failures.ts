@@ -31,6 +31,7 @@ export interface FailureHandlerDeps {
  */
 export function failureHandler(deps: FailureHandlerDeps): (msg: JsMsg) => Promise<void> {
   const { subjects, rules, store, figures, health, telemetry } = deps;
+  const targets = new TargetCache();
   return async (msg) => {
     if (msg.info.redelivered) telemetry.redelivered('failures');
     const decoded = failureCodec.decode(msg.data);
@@ -51,7 +52,7 @@ export function failureHandler(deps: FailureHandlerDeps): (msg: JsMsg) => Promis
       msg.ack();
       return;
     }
-    const where = targetOf(event, jail);
+    const where = targets.of(event.ip, jail);
     if ('ignored' in where) {
       telemetry.failure(jail.name, 'ignored');
       msg.ack();
@@ -100,5 +101,27 @@ async function publish(deps: FailureHandlerDeps, ban: BanRecord, target: string,
   } catch (err) {
     deps.telemetry.publishFailed(decision, err);
     return false;
+  }
+}
+
+/**
+ * Remembers what an address bans in each jail (its IPv6 network, or the
+ * allowlist entry that protects it): attackers repeat, and parsing an
+ * address and walking the allowlist costs more than the rest of a failure.
+ */
+class TargetCache {
+  private readonly known = new Map<string, ReturnType<typeof targetOf>>();
+
+  constructor(private readonly limit = 100_000) {}
+
+  of(ip: string, jail: JailRules): ReturnType<typeof targetOf> {
+    const key = `${jail.name} ${ip}`;
+    let found = this.known.get(key);
+    if (!found) {
+      if (this.known.size >= this.limit) this.known.clear();
+      found = targetOf({ ip }, jail);
+      this.known.set(key, found);
+    }
+    return found;
   }
 }
