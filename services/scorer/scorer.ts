@@ -53,6 +53,7 @@ export async function startScorer(ctx: PartContext): Promise<RunningPart> {
     what: 'decisions',
     consumer: () => ensureDurable(ctx.nc, { stream: subjects.decisionsStream, name: `${scorer.consumer}-decisions`, ackWaitMs: scorer.ackWait, maxAckPending: scorer.maxAckPending }),
     maxInFlight: 1,
+    batch: 256,
     handle: decisionHandler({ subjects, client, keys, store, figures, health, telemetry, now }),
     health,
     telemetry,

@@ -47,3 +47,23 @@ describe('a scorer when Redis goes away', () => {
     }
   });
 });
+
+describe('a scorer started while Redis is down', () => {
+  test('runs, reports Redis unavailable, and counts once Redis is there', async () => {
+    const stack = await ScorerStack.start({ scorer: { ackWait: '3s' }, jails: { sshd: { maxretry: 2, findtime: '1h', bantime: '1h' } } });
+    try {
+      await stack.redis.stop();
+      const scorer = await stack.spawn();
+      await stack.publish([failure({ ip: '198.51.100.77' }), failure({ ip: '198.51.100.77' })]);
+      await eventually('the scorer to report Redis', () => /Redis unavailable: not acknowledging failures/.test(scorer.output()), 30_000);
+      assert.equal(scorer.child.exitCode, null, 'still running');
+      assert.equal((await stack.decisions()).length, 0);
+      await stack.redis.start();
+      await eventually('the ban once Redis is up', async () => (await stack.decisions()).length === 1, 60_000);
+      await stopProcess(scorer.child);
+      assert.equal(scorer.child.exitCode, 0);
+    } finally {
+      await stack.dispose();
+    }
+  });
+});

@@ -72,8 +72,10 @@ export class Slots {
 export interface PullLoopOptions {
   /** Creates (or re-creates) the consumer. */
   consumer: () => Promise<Consumer>;
-  /** Messages handled at once; also the pull batch. */
+  /** Messages handled at once. */
   maxInFlight: number;
+  /** Messages asked for in one pull; defaults to maxInFlight. */
+  batch?: number;
   handle: (msg: JsMsg) => Promise<void>;
   health: RedisHealth;
   telemetry: ScorerTelemetry;
@@ -115,7 +117,7 @@ export class PullLoop {
       if (this.stopped) break;
       try {
         consumer ??= await this.options.consumer();
-        this.messages = await consumer.consume({ max_messages: this.options.maxInFlight });
+        this.messages = await consumer.consume({ max_messages: this.options.batch ?? this.options.maxInFlight });
         attempt = 0;
       } catch (err) {
         consumer = undefined;
