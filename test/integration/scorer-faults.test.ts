@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { BanDecision } from '../../shared/schema/index.ts';
-import { stopProcess } from '../harness/index.ts';
+import { freePort, stopProcess } from '../harness/index.ts';
 import { eventually, failure, ScorerStack } from '../fixtures/scorer/stack.ts';
 
 describe('a scorer when Redis goes away', () => {
   test('Redis restarted mid-stream: the scorer stops acknowledging, keeps running, and resumes on its own', async () => {
-    const stack = await ScorerStack.start({ scorer: { ackWait: '3s' }, jails: { sshd: { maxretry: 3, findtime: '1h', bantime: '1h' } } }, { persistRedis: true });
+    const metricsPort = await freePort();
+    const stack = await ScorerStack.start({ scorer: { ackWait: '3s' }, metrics: { listen: `127.0.0.1:${metricsPort}` }, jails: { sshd: { maxretry: 3, findtime: '1h', bantime: '1h' } } }, { persistRedis: true });
+    const redisUp = async () => /^fleetban_scorer_redis_up (\d)/m.exec(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())?.[1];
     try {
       const scorer = await stack.spawn();
       const now = Date.now();
@@ -26,6 +28,7 @@ describe('a scorer when Redis goes away', () => {
       const backlog = await stack.failuresBacklog();
       assert.ok(backlog.pending + backlog.ackPending > 0, 'failures wait in the stream while Redis is down');
       assert.equal(scorer.child.exitCode, null, 'still running');
+      assert.equal(await redisUp(), '0', 'the outage shows in the metrics');
 
       await stack.redis.start();
       const bans = await eventually('every address banned', async () => {
@@ -40,6 +43,7 @@ describe('a scorer when Redis goes away', () => {
       assert.equal(scorer.child.exitCode, null, 'still running after the outage');
       const stats = await stack.stats();
       assert.equal(stats[0]!.redis, 'up');
+      assert.equal(await redisUp(), '1');
       await stopProcess(scorer.child);
       assert.equal(scorer.child.exitCode, 0, 'a clean stop after the outage');
     } finally {
