@@ -77,7 +77,7 @@ describe('NATS with the generated configuration: TLS, nkeys and per-role permiss
 
       // The service API answers the CLI: every part replies on the CLI's own inbox.
       const names = new Set<string>();
-      for await (const info of await new Svcm(cli).client({ maxWait: 2000 }).info()) names.add(info.name);
+      for await (const info of await new Svcm(cli).client({ strategy: 'timer', maxWait: 2000 }).info()) names.add(info.name);
       assert.deepEqual([...names].sort(), ['fleetban-enforcer', 'fleetban-scorer', 'fleetban-shipper']);
       const status = (await cli.request('fleetban.svc.scorer.status', JSON.stringify({ jail: 'web' }), { timeout: 5000 })).json<{ jails: Array<{ jail: string; totalBanned: number }> }>();
       assert.equal(status.jails[0]?.jail, 'web');
