@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { listsOf } from '../../services/enforcer/backends/xt_recent/plan.ts';
+import { BIN, edgeAndAttacker, netnsSkipReason, SecureFleet, stopProcess, tcpConnect, tcpListener, waitForOutput, type ConnectOutcome, type EdgeAndAttacker, type Started } from '../harness/index.ts';
+
+const PORT = 8080;
+const NOBODY = { uid: 65534, gid: 65534 };
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** `setpriv` arguments that turn a root process into `nobody` with no capability left, and no way to get one back. */
+const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
+
+function skipReason(): string | undefined {
+  const ns = netnsSkipReason();
+  if (ns) return ns;
+  if (!/^nobody:[^:]*:65534:65534:/m.test(readFileSync('/etc/passwd', 'utf8'))) return 'needs the nobody user (uid 65534) to run the enforcer unprivileged';
+  return undefined;
+}
+
+/**
+ * With the CLI's credentials, from inside the namespace (where NATS is):
+ * create the streams (the operator's part when no scorer has run yet), or
+ * publish a manual decision as `fleetban ban` does.
+ */
+async function asOperator(net: EdgeAndAttacker, configFile: string, decision: Record<string, unknown> | 'streams'): Promise<void> {
+  const code = `
+    const { loadConfig } = await import(${JSON.stringify(join(ROOT, 'shared/config/index.ts'))});
+    const { connectNats, drainNats, ensureStreams } = await import(${JSON.stringify(join(ROOT, 'shared/nats/index.ts'))});
+    const { decisionCodec } = await import(${JSON.stringify(join(ROOT, 'shared/schema/index.ts'))});
+    const { quietLogger } = await import(${JSON.stringify(join(ROOT, 'test/harness/log.ts'))});
+    const { jetstream } = await import('@nats-io/jetstream');
+    const config = await loadConfig(${JSON.stringify(configFile)});
+    const nc = await connectNats(config.nats, { name: 'cli', log: quietLogger(), mode: 'command' });
+    if (process.argv[1] === '"streams"') {
+      await ensureStreams(nc, config, quietLogger());
+    } else {
+      const d = JSON.parse(process.argv[1]);
+      await jetstream(nc).publish('fleetban.' + d.action + '.' + d.jail, decisionCodec.encode(d), { msgID: d.id });
+    }
+    await drainNats(nc);`;
+  const r = await net.edge.exec(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, JSON.stringify(decision)], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+}
+
+describe('the xt_recent enforcer runs unprivileged after `fleetban enforcer setup --user`', { skip: skipReason() }, () => {
+  let net: EdgeAndAttacker;
+  let fleet: SecureFleet;
+  let listener: { stop(): Promise<void> };
+  let enforcer: Started | undefined;
+  let enforcerConfig: string;
+  let cliConfig: string;
+
+  before(async () => {
+    net = await edgeAndAttacker();
+    listener = await tcpListener(net.edge, [PORT]);
+    // NATS on the edge namespace's own loopback: the enforcer inside it reaches NATS as it would on a real host.
+    fleet = await SecureFleet.create({ netns: net.edge });
+    await fleet.startNats();
+    const settings = {
+      host: 'edge-1',
+      log: { level: 'info' },
+      jails: { web: { port: String(PORT), filter: 'sshd', blocktype: 'drop' } },
+      enforcer: { backend: 'xt_recent', table: 'fbu', batchDelayMs: 5, xtRecent: { lists: ['1m', '1h'], listSize: 100 } },
+    };
+    enforcerConfig = fleet.writeConfig('enforcer', settings);
+    cliConfig = fleet.writeConfig('cli', { host: 'ops-1' });
+    // The enforcer's user may read its own configuration and credentials, nothing else of the fleet's.
+    const bundle = fleet.identity('enforcer').dir;
+    for (const dir of [fleet.dir.path, join(fleet.dir.path, 'keys')]) chmodSync(dir, 0o711);
+    for (const file of [bundle, ...readdirSync(bundle).map((f) => join(bundle, f)), enforcerConfig]) chownSync(file, NOBODY.uid, NOBODY.gid);
+    mkdirSync(join(fleet.dir.path, 'tmp-nobody'), { mode: 0o700 });
+    chownSync(join(fleet.dir.path, 'tmp-nobody'), NOBODY.uid, NOBODY.gid);
+  });
+
+  after(async () => {
+    if (enforcer) await stopProcess(enforcer.child);
+    await fleet?.dispose();
+    await listener?.stop();
+    await net?.remove();
+  });
+
+  const lists = async (): Promise<string[]> => (await net.edge.ok('ls', ['/proc/net/xt_recent'])).split('\n').filter(Boolean);
+  const connect = (from: string): Promise<ConnectOutcome> => tcpConnect(net.attacker, from, net.edgeV4, PORT, 500);
+  async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}\n${enforcer?.output().slice(-3000) ?? ''}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  test('setup, as root, puts the rules in place and hands the lists to the user alone', async () => {
+    const r = await net.edge.exec(BIN, ['enforcer', 'setup', '--config', enforcerConfig, '--backend', 'xt_recent', '--user', 'nobody'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const listed = await lists();
+    // Two sets (jail web, and the one for jails this host does not define), two families, 1m, 1h and permanent.
+    assert.equal(listed.length, 12, `lists: ${listed.join(' ')}`);
+    for (const list of listsOf('fbu', 'web', [60_000, 3_600_000], 4)) assert.ok(listed.includes(list.name), list.name);
+    for (const list of listed) {
+      assert.equal((await net.edge.ok('stat', ['-c', '%U %a', `/proc/net/xt_recent/${list}`])).trim(), 'nobody 644', list);
+    }
+    // Another unprivileged user cannot write them.
+    const write = `require('node:fs').writeFileSync('/proc/net/xt_recent/${listed[0]}', '+192.0.2.12')`;
+    const other = await net.edge.exec('setpriv', ['--reuid=65533', '--regid=65533', '--clear-groups', '--', process.execPath, '-e', write]);
+    assert.notEqual(other.code, 0);
+    assert.match(other.stderr, /EACCES|permission denied/i);
+  });
+
+  test('the enforcer as nobody, with no capability, bans and unbans an address: its packets are dropped, then pass again', async () => {
+    await asOperator(net, cliConfig, 'streams');
+    const env = { ...process.env, TMPDIR: join(fleet.dir.path, 'tmp-nobody'), HOME: '/nonexistent' };
+    enforcer = net.edge.spawn('setpriv', [...AS_NOBODY, process.execPath, BIN, 'enforcer', '--config', enforcerConfig], env);
+    await waitForOutput(enforcer, /fleetban enforcer running/, 90_000, 'unprivileged enforcer');
+
+    // What the kernel says about the process: nobody, no capability in any set, no way to gain one.
+    const status = readFileSync(`/proc/${enforcer.child.pid}/status`, 'utf8');
+    assert.match(status, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+    for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) assert.match(status, new RegExp(`^${set}:\\s+0{16}$`, 'm'), set);
+    assert.match(status, /^NoNewPrivs:\s+1$/m);
+
+    const [banned, other] = net.attackerV4;
+    assert.equal(await connect(banned!), 'connected');
+    const time = Date.now();
+    await asOperator(net, cliConfig, { v: 1, id: `e2e-ban-${time}`, action: 'ban', jail: 'web', target: banned!, time, duration: 600_000, origin: 'manual', by: 'ops' });
+    await until(`${banned} to be blocked`, async () => (await connect(banned!)) !== 'connected');
+    assert.equal(await connect(banned!), 'timeout', 'dropped: no answer at all');
+    assert.equal(await connect(other!), 'connected', 'another address still gets through');
+    const entries = await Promise.all((await lists()).map((list) => net.edge.ok('cat', [`/proc/net/xt_recent/${list}`])));
+    assert.equal(entries.join('').match(new RegExp(`src=${banned!.replaceAll('.', '\\.')} `, 'g'))?.length, 1, 'in exactly one list');
+
+    await asOperator(net, cliConfig, { v: 1, id: `e2e-unban-${time}`, action: 'unban', jail: 'web', target: banned!, time: Date.now(), origin: 'manual', by: 'ops' });
+    await until(`${banned} to pass again`, async () => (await connect(banned!)) === 'connected');
+  });
+});
