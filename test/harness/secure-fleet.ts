@@ -108,16 +108,16 @@ export class SecureFleet {
   /**
    * A fleetban.yaml for `bundle`: its generated credentials merged with
    * `settings` (nested maps merged one level deep, so `nats: {reconnectWait}`
-   * keeps the credentials).
+   * keeps the credentials), written as `<name>.yaml` (`<bundle>.yaml` by default).
    */
-  writeConfig(bundle: string, settings: Record<string, unknown>): string {
+  writeConfig(bundle: string, settings: Record<string, unknown>, name = bundle): string {
     const id = this.identity(bundle);
     const merged: Record<string, unknown> = parse(readFileSync(id.config, 'utf8')) as Record<string, unknown>;
     for (const [key, value] of Object.entries(settings)) {
       const have = merged[key];
       merged[key] = isMap(have) && isMap(value) ? { ...have, ...value } : value;
     }
-    const file = join(this.dir.path, `${bundle}.yaml`);
+    const file = join(this.dir.path, `${name}.yaml`);
     writeFileSync(file, stringify(merged), { mode: 0o600 });
     return file;
   }

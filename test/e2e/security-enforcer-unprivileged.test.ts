@@ -44,12 +44,14 @@ async function asOperator(net: EdgeAndAttacker, configFile: string, decision: Re
   assert.equal(r.code, 0, r.stderr);
 }
 
-describe('the xt_recent enforcer runs unprivileged after `fleetban enforcer setup --user`', { skip: skipReason() }, () => {
+describe('the enforcer runs unprivileged: xt_recent with no capability after `fleetban enforcer setup --user`, nftables with CAP_NET_ADMIN alone', { skip: skipReason() }, () => {
   let net: EdgeAndAttacker;
   let fleet: SecureFleet;
   let listener: { stop(): Promise<void> };
   let enforcer: Started | undefined;
+  let nftEnforcer: Started | undefined;
   let enforcerConfig: string;
+  let nftConfig: string;
   let cliConfig: string;
 
   before(async () => {
@@ -65,17 +67,19 @@ describe('the xt_recent enforcer runs unprivileged after `fleetban enforcer setu
       enforcer: { backend: 'xt_recent', table: 'fbu', batchDelayMs: 5, xtRecent: { lists: ['1m', '1h'], listSize: 100 } },
     };
     enforcerConfig = fleet.writeConfig('enforcer', settings);
+    nftConfig = fleet.writeConfig('enforcer', { ...settings, enforcer: { backend: 'nftables', table: 'fbn', batchDelayMs: 5 } }, 'enforcer-nft');
     cliConfig = fleet.writeConfig('cli', { host: 'ops-1' });
     // The enforcer's user may read its own configuration and credentials, nothing else of the fleet's.
     const bundle = fleet.identity('enforcer').dir;
     for (const dir of [fleet.dir.path, join(fleet.dir.path, 'keys')]) chmodSync(dir, 0o711);
-    for (const file of [bundle, ...readdirSync(bundle).map((f) => join(bundle, f)), enforcerConfig]) chownSync(file, NOBODY.uid, NOBODY.gid);
+    for (const file of [bundle, ...readdirSync(bundle).map((f) => join(bundle, f)), enforcerConfig, nftConfig]) chownSync(file, NOBODY.uid, NOBODY.gid);
     mkdirSync(join(fleet.dir.path, 'tmp-nobody'), { mode: 0o700 });
     chownSync(join(fleet.dir.path, 'tmp-nobody'), NOBODY.uid, NOBODY.gid);
   });
 
   after(async () => {
     if (enforcer) await stopProcess(enforcer.child);
+    if (nftEnforcer) await stopProcess(nftEnforcer.child);
     await fleet?.dispose();
     await listener?.stop();
     await net?.remove();
@@ -83,10 +87,10 @@ describe('the xt_recent enforcer runs unprivileged after `fleetban enforcer setu
 
   const lists = async (): Promise<string[]> => (await net.edge.ok('ls', ['/proc/net/xt_recent'])).split('\n').filter(Boolean);
   const connect = (from: string): Promise<ConnectOutcome> => tcpConnect(net.attacker, from, net.edgeV4, PORT, 500);
-  async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  async function until(what: string, check: () => Promise<boolean>, part = enforcer): Promise<void> {
     const deadline = Date.now() + 30_000;
     while (!(await check())) {
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}\n${enforcer?.output().slice(-3000) ?? ''}`);
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}\n${part?.output().slice(-3000) ?? ''}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -132,5 +136,22 @@ describe('the xt_recent enforcer runs unprivileged after `fleetban enforcer setu
 
     await asOperator(net, cliConfig, { v: 1, id: `e2e-unban-${time}`, action: 'unban', jail: 'web', target: banned!, time: Date.now(), origin: 'manual', by: 'ops' });
     await until(`${banned} to pass again`, async () => (await connect(banned!)) === 'connected');
+  });
+
+  test('the nftables enforcer as nobody with CAP_NET_ADMIN alone, as fleetban-enforcer.service runs it, bans an address', async () => {
+    const env = { ...process.env, TMPDIR: join(fleet.dir.path, 'tmp-nobody'), HOME: '/nonexistent' };
+    const caps = ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all,+net_admin', '--ambient-caps=+net_admin', '--bounding-set=-all,+net_admin', '--no-new-privs', '--'];
+    nftEnforcer = net.edge.spawn('setpriv', [...caps, process.execPath, BIN, 'enforcer', '--config', nftConfig], env);
+    await waitForOutput(nftEnforcer, /fleetban enforcer running/, 90_000, 'enforcer with CAP_NET_ADMIN');
+    const status = readFileSync(`/proc/${nftEnforcer.child.pid}/status`, 'utf8');
+    assert.match(status, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+    // Bit 12: CAP_NET_ADMIN, and nothing else.
+    for (const set of ['CapEff', 'CapBnd', 'CapAmb']) assert.match(status, new RegExp(`^${set}:\\s+0000000000001000$`, 'm'), set);
+
+    const banned = net.attackerV4[2]!;
+    const time = Date.now();
+    await asOperator(net, cliConfig, { v: 1, id: `e2e-nft-ban-${time}`, action: 'ban', jail: 'web', target: banned, time, duration: 600_000, origin: 'manual', by: 'ops' });
+    await until(`${banned} to be blocked`, async () => (await connect(banned)) !== 'connected', nftEnforcer);
+    assert.match(await net.edge.ok('nft', ['list', 'table', 'inet', 'fbn']), new RegExp(banned.replaceAll('.', '\\.')));
   });
 });
