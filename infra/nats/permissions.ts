@@ -73,15 +73,12 @@ export function rolePermissions(options: PermissionOptions): Record<Role, RolePe
   ];
   /** An ordered consumer on the decisions stream: ephemeral, named by the client, one per (re)start. */
   const orderedDecisions = [`${JS}.INFO`, `${JS}.STREAM.INFO.${decisions}`, `${JS}.CONSUMER.CREATE.${decisions}.*`, `${JS}.CONSUMER.MSG.NEXT.${decisions}.*`];
-  /** Nobody but the scorers may create, pull from, ack or delete the scorers' durable consumers. */
-  const scorerConsumers = [
-    `${JS}.CONSUMER.*.${failures}.${durable}`,
-    `${JS}.CONSUMER.*.${failures}.${durable}.>`,
-    `${JS}.CONSUMER.*.${decisions}.${durableDecisions}`,
-    `${JS}.CONSUMER.*.${decisions}.${durableDecisions}.>`,
-    `${JS}.CONSUMER.MSG.NEXT.${failures}.${durable}`,
-    `${JS}.CONSUMER.MSG.NEXT.${decisions}.${durableDecisions}`,
-  ];
+  /**
+   * The wildcards an ordered consumer needs would also reach the scorers'
+   * durable consumer on the decisions stream: nobody else may create (update),
+   * read or pull from it.
+   */
+  const scorerConsumer = [`${JS}.CONSUMER.*.${decisions}.${durableDecisions}`, `${JS}.CONSUMER.*.${decisions}.${durableDecisions}.>`, `${JS}.CONSUMER.MSG.NEXT.${decisions}.${durableDecisions}`];
   const ban = s.decision('ban', 'x').replace(/x$/, '*');
   const unban = s.decision('unban', 'x').replace(/x$/, '*');
 
@@ -113,24 +110,28 @@ export function rolePermissions(options: PermissionOptions): Record<Role, RolePe
       allowResponses: true,
     },
     enforcer: {
-      publish: { allow: orderedDecisions, deny: scorerConsumers },
+      publish: { allow: orderedDecisions, deny: scorerConsumer },
       subscribe: { allow: [inbox('enforcer'), ...serving('enforcer')], deny: [] },
       allowResponses: true,
     },
     cli: {
       publish: {
-        allow: [
+        allow: unique([
           ban,
           unban,
           ...orderedDecisions,
           ...[failures, decisions].flatMap((stream) => [`${JS}.STREAM.INFO.${stream}`, `${JS}.STREAM.CREATE.${stream}`, `${JS}.STREAM.UPDATE.${stream}`]),
           ...SERVICE_VERBS.flatMap((verb) => [`$SRV.${verb}`, `$SRV.${verb}.>`]),
           `${s.prefix}.svc.>`,
-        ],
-        deny: scorerConsumers,
+        ]),
+        deny: scorerConsumer,
       },
       subscribe: { allow: [inbox('cli')], deny: [] },
       allowResponses: false,
     },
   };
+}
+
+function unique(subjects: string[]): string[] {
+  return [...new Set(subjects)];
 }
