@@ -6,6 +6,7 @@ import type { Config } from './schema/index.ts';
 const DURATION_KEYS = new Set([
   'findtime', 'bantime', 'bantime.maxtime', 'bantime.rndtime', 'dbpurgeage',
   'reconnectWait', 'duplicateWindow', 'maxAge', 'ackWait',
+  'checkInterval', 'positionInterval', 'rotateWait', 'publishTimeout', 'stopTimeout',
 ]);
 const SECRET_KEYS = new Set(['password', 'token', 'nkeySeed', 'sentinelPassword']);
 

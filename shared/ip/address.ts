@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { InvalidAddressError } from '../errors.ts';
+import { readCanonical } from './fast.ts';
 
 export type IpFamily = 4 | 6;
 
@@ -62,6 +63,8 @@ export function ipFamily(text: string): IpFamily {
  * An IPv4-mapped IPv6 CIDR (`::ffff:192.0.2.0/120`) becomes the IPv4 CIDR.
  */
 export function parseTarget(text: string): Target {
+  const fast = readCanonical(text);
+  if (fast) return fast.target;
   const s = text.trim();
   const slash = s.indexOf('/');
   if (slash < 0) {

@@ -12,3 +12,4 @@ export {
 } from './address.ts';
 export { Allowlist, LOOPBACK_NETWORKS } from './allowlist.ts';
 export { hostAddresses } from './host.ts';
+export { readCanonical } from './fast.ts';

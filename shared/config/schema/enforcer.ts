@@ -1,7 +1,16 @@
 import { z } from 'zod';
-import { addressList, boolish, name } from './fields.ts';
+import { addressList, boolish, duration, name } from './fields.ts';
 import { ENFORCER_BACKENDS } from './jail.ts';
 import { jailSelection } from './selection.ts';
+
+/** xt_recent lists: one per length, so that bans of different lengths keep them (see the backend's README section). */
+const xtRecentSchema = z.strictObject({
+  /** `--seconds` of each list, shortest first; a ban goes to the shortest list at least as long as what is left of it. */
+  lists: z.array(duration).min(1).max(16).default(() => [60_000, 600_000, 3_600_000, 21_600_000, 86_400_000, 604_800_000])
+    .refine((l) => l.every((ms, i) => ms % 1000 === 0 && (i === 0 || ms > l[i - 1]!)), 'whole seconds, each longer than the one before'),
+  /** Used when /sys/module/xt_recent/parameters/ip_list_tot cannot be read (an unprivileged enforcer). */
+  listSize: z.int().min(1).max(1_000_000).default(100),
+});
 
 /** The enforcer on an edge or proxy host. */
 export const enforcerSchema = z.strictObject({
@@ -9,6 +18,10 @@ export const enforcerSchema = z.strictObject({
   backend: z.enum(ENFORCER_BACKENDS).default('nftables'),
   /** Jails this host enforces (a proxy enforces the jails of the hosts behind it). */
   jails: jailSelection.default('all'),
+  /** Decisions for jails this config does not define (manual bans): `enforce` on every port, or `ignore`. */
+  otherJails: z.enum(['enforce', 'ignore']).default('enforce'),
+  /** How decisions of jails this config does not define are blocked. */
+  blocktype: z.enum(['reject', 'drop']).default('reject'),
   /** Also drop in the forward hook, for hosts that route to containers or VMs. */
   forward: boolish.default(false),
   /** Name of fleetban's own nftables table, ipset prefix and chain prefix. */
@@ -17,4 +30,14 @@ export const enforcerSchema = z.strictObject({
   ignoreip: addressList.default([]),
   /** Run the backend inside this network namespace (`ip netns exec`); for tests and the demo. */
   netns: name.optional(),
+  /** Longest kernel timeout to give an entry (the backend's own limit applies too); longer bans are refreshed before they lapse. */
+  maxTimeout: duration.optional(),
+  /** How long live decisions are gathered into one batch, in ms. */
+  batchDelayMs: z.int().min(0).max(10_000).default(5),
+  ipset: z.strictObject({
+    /** Largest number of entries in one set; a full set refuses further bans (counted and logged). */
+    maxelem: z.int().min(1).max(1 << 30).default(65_536),
+  }).prefault({}),
+  xtRecent: xtRecentSchema.prefault({}),
 });
+export type EnforcerConfig = z.output<typeof enforcerSchema>;

@@ -30,8 +30,8 @@ export const boolish = z.union([
 
 /** A list, or a string of items separated by spaces, commas or new lines (fail2ban writes `ignoreip` so). */
 export const stringList = z
-  .union([z.string(), z.array(z.union([z.string(), z.number()]))])
-  .transform((value) => (typeof value === 'string' ? value.split(/[\s,]+/) : value.map(String)).filter((s) => s !== ''));
+  .union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))])
+  .transform((value) => (typeof value === 'string' ? value.split(/[\s,]+/) : typeof value === 'number' ? [String(value)] : value.map(String)).filter((s) => s !== ''));
 
 /** A non-empty single-line string. */
 export const name = z.string().min(1).max(255).regex(/^[^\n\r]*$/, 'must be one line');

@@ -1,0 +1,198 @@
+import {
+  fail2banIpText,
+  getOwn,
+  matchedLines,
+  resolveTagsForDisplay,
+  type Failure,
+  type FailureId,
+} from '../../../../shared/filter/index.ts';
+import type { RegexSession } from './session.ts';
+
+/**
+ * What `fleetban regex` prints: fail2ban-regex's report layout, its `-o`
+ * tokens (an address printed exactly as fail2ban prints it), and a JSON
+ * form of the same result.
+ */
+
+/** str(IPAddr) of a failure id; undefined for a host name fail2ban would have to resolve. */
+export function idText(id: FailureId | null): string | undefined {
+  if (!id) return 'None';
+  if (id.kind === 'addr') return fail2banIpText(id.text, id.cidr);
+  if (id.kind === 'raw') return id.text;
+  return undefined;
+}
+
+/** `-o ip`: the ticket's address (`ip` for a failure whose id is not its address). */
+export function ipText(f: Failure): string | undefined {
+  const complex = getOwn(f.fail, 'ip') as FailureId | undefined;
+  return complex ? idText(complex) : idText(f.id);
+}
+
+/** Python's repr() for the values fail2ban keeps in a failure. */
+export function pyRepr(value: unknown): string {
+  if (value === undefined || value === null) return 'None';
+  if (typeof value === 'string') {
+    const q = value.includes("'") && !value.includes('"') ? '"' : "'";
+    const body = value.replace(/[\\\n\r\t]|[\x00-\x1f\x7f]/g, (c) => {
+      if (c === '\\') return '\\\\';
+      if (c === '\n') return '\\n';
+      if (c === '\r') return '\\r';
+      if (c === '\t') return '\\t';
+      return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    });
+    return q + (q === "'" ? body.replaceAll("'", "\\'") : body) + q;
+  }
+  if (typeof value === 'number') return Number.isInteger(value) ? `${value}.0` : String(value);
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (value instanceof Set) return value.size === 0 ? 'set()' : `{${[...value].map(pyRepr).join(', ')}}`;
+  if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
+  if (typeof value === 'object' && 'kind' in (value as object) && 'text' in (value as object)) {
+    return pyRepr(idText(value as FailureId) ?? (value as FailureId).text);
+  }
+  if (value instanceof Map) {
+    return `{${[...value].map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`).join(', ')}}`;
+  }
+  if (typeof value === 'object') {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`)
+      .join(', ')}}`;
+  }
+  return String(value);
+}
+
+const TAG = /<([^ <>]+)>/g;
+
+function tagValue(tag: string, f: Failure): string | undefined {
+  const fail = f.fail;
+  switch (tag) {
+    case 'ip':
+      return ipText(f);
+    case 'fid':
+    case 'F-ID':
+      return idText(f.id);
+    case 'time':
+      return f.time === undefined ? 'None' : String(f.time);
+    case 'matches':
+    case 'msg':
+      return matchedLines(fail).join('\n');
+    case 'failures':
+      return '1';
+    case 'br':
+      return '\n';
+    case 'sp':
+      return ' ';
+  }
+  const m = /^F-(.+)$/.exec(tag);
+  if (m) {
+    const name = m[1]!.toLowerCase();
+    const key = name === 'id' ? 'fid' : name === 'port' ? 'fport' : name;
+    const v = getOwn(fail, key);
+    return v === undefined || v === null ? undefined : typeof v === 'string' ? v : pyRepr(v);
+  }
+  return undefined;
+}
+
+/** The lines `-o TOKEN` prints for the failures of one log line. */
+export function formatOut(token: string, failures: readonly Failure[]): string[] {
+  const out: string[] = [];
+  for (const f of failures) {
+    if (token === 'id' || token === 'fid') {
+      const t = idText(f.id);
+      if (t !== undefined) out.push(t);
+    } else if (token === 'ip') {
+      const t = ipText(f);
+      if (t !== undefined) out.push(t);
+    } else if (token === 'msg') {
+      out.push(...matchedLines(f.fail));
+    } else if (token === 'row') {
+      const data = Object.fromEntries(Object.entries(f.fail).filter(([k]) => k !== 'matches'));
+      const id = idText(f.id);
+      out.push(`[${id === undefined ? pyRepr(f.id?.text) : pyRepr(id)},\t${pyRepr(f.time)},\t${pyRepr(data)}],`);
+    } else if (!token.includes('<')) {
+      const v = getOwn(f.fail, token);
+      out.push(v === undefined || v === null ? 'None' : typeof v === 'string' ? v : pyRepr(v));
+    } else {
+      const lines = matchedLines(f.fail);
+      const line = token.replace(TAG, (all, tag: string) => (tag === 'msg' && lines.length > 1 ? '\u0000msg\u0000' : (tagValue(tag, f) ?? all)));
+      if (line.includes('\u0000msg\u0000')) for (const l of lines) out.push(line.replaceAll('\u0000msg\u0000', l));
+      else out.push(line);
+    }
+  }
+  return out;
+}
+
+function list(items: readonly string[], header?: string): string[] {
+  if (items.length === 0) return [];
+  const lines = header ? [`|- ${header}`] : [];
+  return [...lines, ...items.map((i) => `|  ${i}`), '`-'];
+}
+
+/** fail2ban-regex's "Results" report. */
+export function formatReport(session: RegexSession, verbose: boolean): string[] {
+  const out: string[] = ['', 'Results', '======='];
+  const pre = session.filter.prefregex;
+  if (pre) {
+    out.push('', `Prefregex: ${session.prefregexMatched} total`, ...list([resolveTagsForDisplay(pre.pattern, session.filter.usedns)]));
+  }
+  const regexes = (title: string, stats: RegexSession['failregex']) => {
+    const rows: string[] = [];
+    let total = 0;
+    stats.forEach((s, i) => {
+      total += s.hits;
+      if (s.hits || verbose) rows.push(`${String(i + 1).padStart(2)}) [${s.hits}] ${s.regex}`);
+      if (verbose) {
+        for (const f of s.failures) rows.push(`    ${idText(f.id) ?? f.id?.text}  ${f.time === undefined ? 'None' : new Date(f.time * 1000).toString()}`);
+      }
+    });
+    out.push('', `${title}: ${total} total`, ...list(rows, ' #) [# of hits] regular expression'));
+  };
+  regexes('Failregex', session.failregex);
+  regexes('Ignoreregex', session.ignoreregex);
+  const templates = session.dateTemplates();
+  if (templates) {
+    out.push('', 'Date template hits:');
+    out.push(...list(templates.filter((t) => verbose || t.hits).map((t) => `[${t.hits}] ${t.name}`), '[# of hits] date format'));
+  }
+  const s = session.stats;
+  out.push('', `Lines: ${s.tested} lines, ${s.ignored} ignored, ${s.matched} matched, ${s.missed} missed`);
+  out.push(`[processed in ${(session.elapsedMs / 1000).toFixed(2)} sec]`, '');
+  if (session.unresolved) {
+    out.push(`${session.unresolved} match(es) found a host name, not an address; fleetban never resolves names (--raw shows them)`, '');
+  }
+  const o = session.options;
+  const section = (kind: 'matched' | 'ignored' | 'missed', count: number, lines: string[], all: boolean) => {
+    if (!count) return;
+    const header = `${kind[0]!.toUpperCase()}${kind.slice(1)} line(s):`;
+    if (count < o.listLimit || all) out.push(...list(lines.map((l) => l.trimEnd()), header));
+    else out.push(`${header} too many to print.  Use --print-all-${kind} to print all ${count} lines`);
+  };
+  if (o.printAllMatched) section('matched', s.matched, s.matchedLines, o.printAllMatched);
+  if (!o.printNoIgnored) section('ignored', s.ignored, s.ignoredLines, o.printAllIgnored);
+  if (!o.printNoMissed) section('missed', s.missed, s.missedLines, o.printAllMissed);
+  return out;
+}
+
+/** The same result as JSON. */
+export function formatJson(session: RegexSession): unknown {
+  const s = session.stats;
+  return {
+    filter: session.filter.name,
+    lines: { total: s.tested, matched: s.matched, missed: s.missed, ignored: s.ignored },
+    prefregex: session.filter.prefregex ? { regex: session.filter.prefregex.pattern, matched: session.prefregexMatched } : null,
+    failregex: session.failregex.map((r) => ({ regex: r.regex, hits: r.hits })),
+    ignoreregex: session.ignoreregex.map((r) => ({ regex: r.regex, hits: r.hits })),
+    dateTemplates: (session.dateTemplates() ?? []).filter((t) => t.hits > 0),
+    failures: session.failures.map((f) => ({
+      regex: f.regexIndex + 1,
+      ip: ipText(f) ?? null,
+      host: (getOwn(f.fail, 'ip') as FailureId | undefined)?.text ?? f.id?.text ?? null,
+      time: f.time === undefined ? null : new Date(Math.round(f.time * 1000)).toISOString(),
+      user: typeof getOwn(f.fail, 'user') === 'string' ? (getOwn(f.fail, 'user') as string) : null,
+      lines: matchedLines(f.fail),
+    })),
+    missedLines: s.missedLines,
+    ignoredLines: s.ignoredLines,
+    unresolvedHostNames: session.unresolved,
+    elapsedSeconds: Number((session.elapsedMs / 1000).toFixed(3)),
+  };
+}

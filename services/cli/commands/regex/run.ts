@@ -1,0 +1,130 @@
+import { existsSync, statSync } from 'node:fs';
+import { errorMessage } from '../../../../shared/errors.ts';
+import { FilterError, type UseDns } from '../../../../shared/filter/index.ts';
+import { EXIT, type CliIo } from '../../command.ts';
+import type { RegexOpts } from './index.ts';
+import { forEachLine, progressBar } from './lines.ts';
+import { formatJson, formatOut, formatReport } from './output.ts';
+import { readSource, RegexSession, type SessionOptions } from './session.ts';
+
+/** Files bigger than this get a progress bar on a terminal. */
+const PROGRESS_FROM_BYTES = 8 * 1024 * 1024;
+
+/** The `fleetban regex` run: read the filter, feed the log, print fail2ban-regex's report, `-o` or JSON. */
+export async function runRegex(io: CliIo, log: string, regex: string, ignoreregex: string | undefined, opts: RegexOpts): Promise<number> {
+  if (opts.printNoMissed && opts.printAllMissed) return usage('--print-no-missed and --print-all-missed are mutually exclusive.');
+  if (opts.printNoIgnored && opts.printAllIgnored) return usage('--print-no-ignored and --print-all-ignored are mutually exclusive.');
+  if (log.startsWith('systemd-journal')) {
+    return usage('reading the journal directly is not supported: save entries with journalctl and test the file, or let the shipper read the journal');
+  }
+  let encoding = opts.encoding;
+  try {
+    new TextDecoder(encoding);
+  } catch {
+    return usage(`unknown encoding: ${encoding}`);
+  }
+  encoding = new TextDecoder(encoding).encoding;
+  const out: string[] = [];
+  const flush = () => {
+    if (out.length) io.stdout.write(`${out.join('\n')}\n`);
+    out.length = 0;
+  };
+  const options: SessionOptions = {
+    configDir: opts.config,
+    datepattern: opts.datepattern,
+    maxlines: opts.maxlines,
+    journalmatch: opts.journalmatch,
+    usedns: opts.usedns as UseDns | undefined,
+    raw: Boolean(opts.raw),
+    checkAll: opts.checkAll,
+    out: opts.out,
+    timezone: opts.timezone,
+    localZone: opts.zone,
+    maxLineLength: opts.maxLineLength,
+    printAllMatched: Boolean(opts.printAllMatched),
+    printAllMissed: Boolean(opts.printAllMissed),
+    printAllIgnored: Boolean(opts.printAllIgnored),
+    printNoMissed: Boolean(opts.printNoMissed),
+    printNoIgnored: Boolean(opts.printNoIgnored),
+    listLimit: opts.maxlines ?? 20,
+    keepFailures: Boolean(opts.json || opts.verbose),
+    onFailures: opts.out
+      ? (failures) => {
+          out.push(...formatOut(opts.out!, failures));
+          if (out.length >= 4096) flush();
+        }
+      : undefined,
+  };
+  let session: RegexSession;
+  try {
+    const fail = readSource(regex, options);
+    const ignore = ignoreregex === undefined ? undefined : readSource(ignoreregex, options);
+    session = new RegexSession(fail, ignore, options);
+  } catch (err) {
+    if (err instanceof FilterError) {
+      io.stderr.write(`ERROR: ${errorMessage(err)}\n`);
+      return EXIT.config;
+    }
+    throw err;
+  }
+  const quiet = Boolean(opts.out || opts.json);
+  const say = (line: string) => {
+    if (!quiet) out.push(line);
+  };
+  say('');
+  say('Running tests');
+  say('=============');
+  say('');
+  const describe = (kind: string, src: typeof session.fail) =>
+    src.kind === 'filter'
+      ? say(`Use ${kind.padStart(11)} filter file : ${src.label}, basedir: ${src.basedir}`)
+      : say(`Use ${kind.padStart(11)} line : ${shortstr(src.label)}`);
+  describe('failregex', session.fail);
+  if (session.ignore) describe('ignoreregex', session.ignore);
+  if (opts.maxlines !== undefined || session.fail.definition?.maxlines !== undefined) say(`Use         maxlines : ${session.filter.maxlines}`);
+  if (session.filter.datepattern !== undefined) {
+    const t = session.dateTemplates() ?? [];
+    const name = t.length === 0 || t.length > 2 ? 'Default Detectors' : t[0]!.name;
+    say(`Use      datepattern : ${session.filter.datepattern} : ${name}`);
+  }
+  const isFile = existsSync(log) && statSync(log).isFile();
+  if (isFile) {
+    say(`Use         log file : ${log}`);
+    say(`Use         encoding : ${encoding.toUpperCase()}`);
+    say('');
+    flush();
+    const bar = io.isTty && opts.progress && !opts.out && statSync(log).size >= PROGRESS_FROM_BYTES ? progressBar(io.stderr) : undefined;
+    const { incompleteLast } = await forEachLine(log, encoding, (l) => session.push(l), bar ? (b, t) => bar.update(b, t) : undefined);
+    bar?.done();
+    if (incompleteLast) io.stderr.write(`fleetban regex: the last line of ${log} has no line end; left out, as fail2ban-regex does\n`);
+  } else {
+    const lines = log.split('\n');
+    if (session.filter.maxlines <= 1 && lines.length === 1) {
+      say(`Use      single line : ${shortstr(log.replaceAll('\n', '\\n'))}`);
+    } else {
+      say(`Use      multi line : ${lines.length} line(s)`);
+      lines.slice(0, 5).forEach((l, i) => say(`| ${String(i + 1).padStart(2).slice(0, 2)}: ${shortstr(l)}`));
+      if (lines.length > 5) say('| ...');
+      say('`-');
+    }
+    say('');
+    for (const l of lines) session.push(l);
+  }
+  session.finish();
+  if (opts.json) {
+    out.push(JSON.stringify(formatJson(session), null, 2));
+  } else if (!opts.out) {
+    out.push(...formatReport(session, Boolean(opts.verbose)));
+  }
+  flush();
+  return EXIT.ok;
+
+  function usage(message: string): number {
+    io.stderr.write(`ERROR: ${message}\n`);
+    return EXIT.usage;
+  }
+}
+
+function shortstr(s: string, l = 53): string {
+  return s.length > l ? `${s.slice(0, l - 3)}...` : s;
+}

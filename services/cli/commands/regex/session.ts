@@ -1,0 +1,224 @@
+import {
+  CIDR_UNSPEC,
+  compileFilter,
+  inetAton,
+  newCore,
+  readFilterDefinition,
+  zoneSettings,
+  type CompiledFilter,
+  type CoreMode,
+  type Failure,
+  type FilterDefinition,
+  type MatcherCore,
+  type UseDns,
+} from '../../../../shared/filter/index.ts';
+import { FilterNotFoundError } from '../../../../shared/filter/index.ts';
+
+/**
+ * One `fleetban regex` run: the filter (or bare regexes) and the counts
+ * fail2ban-regex keeps, fed line by line. The counting follows
+ * fail2ban-regex's testRegex/process, including its multi-line correction
+ * (lines taken up later by a multi-line match move from missed to matched).
+ */
+
+export interface SessionOptions {
+  /** `-c`: a fail2ban config dir (its filter.d is searched first) or a filter.d dir. */
+  configDir?: string;
+  datepattern?: string;
+  maxlines?: number;
+  journalmatch?: string;
+  usedns?: UseDns;
+  raw: boolean;
+  checkAll: boolean;
+  out?: string;
+  timezone?: string;
+  localZone?: string;
+  maxLineLength: number;
+  printAllMatched: boolean;
+  printAllMissed: boolean;
+  printAllIgnored: boolean;
+  printNoMissed: boolean;
+  printNoIgnored: boolean;
+  /** fail2ban-regex's `_maxlines`: how many missed/ignored lines are listed (20, or -L). */
+  listLimit: number;
+  /** Keep every failure (for --json and -v); otherwise only counts are kept. */
+  keepFailures: boolean;
+  /** Called with the failures of each line, in log order (for `-o`). */
+  onFailures?: (failures: Failure[]) => void;
+}
+
+export interface Source {
+  kind: 'filter' | 'regex';
+  /** The filter name or file, or the regex text. */
+  label: string;
+  basedir?: string;
+  definition?: FilterDefinition;
+}
+
+export interface RegexStat {
+  regex: string;
+  hits: number;
+  failures: Failure[];
+}
+
+export interface LineStats {
+  tested: number;
+  matched: number;
+  missed: number;
+  ignored: number;
+  matchedLines: string[];
+  missedLines: string[];
+  ignoredLines: string[];
+}
+
+const FILTER_LIKE = /^\/{0,3}[\w/_\-.]+(?:\[[^]*\])?$/;
+
+function searchDirs(configDir?: string): string[] | undefined {
+  if (!configDir) return undefined;
+  return [configDir.replace(/\/+$/, '').endsWith('filter.d') ? configDir : `${configDir.replace(/\/+$/, '')}/filter.d`];
+}
+
+/** REGEX or IGNOREREGEX: a filter (name with options, or file) when one is found, else regex text. */
+export function readSource(value: string, options: SessionOptions): Source {
+  if (FILTER_LIKE.test(value)) {
+    try {
+      const definition = readFilterDefinition(value, { dirs: searchDirs(options.configDir) });
+      const first = definition.files[0] ?? '';
+      const basedir = first.includes('/filter.d/') ? first.slice(0, first.lastIndexOf('/filter.d/')) : first.slice(0, first.lastIndexOf('/'));
+      return { kind: 'filter', label: definition.name, definition, basedir };
+    } catch (err) {
+      if (!(err instanceof FilterNotFoundError)) throw err;
+    }
+  }
+  return { kind: 'regex', label: value };
+}
+
+export class RegexSession {
+  readonly filter: CompiledFilter;
+  readonly core: MatcherCore;
+  readonly failregex: RegexStat[];
+  readonly ignoreregex: RegexStat[];
+  readonly stats: LineStats = { tested: 0, matched: 0, missed: 0, ignored: 0, matchedLines: [], missedLines: [], ignoredLines: [] };
+  /** Failures, in log order, for `-o` and `--json`. */
+  readonly failures: Failure[] = [];
+  prefregexMatched = 0;
+  /** Failures whose host is a name: fail2ban would resolve it; fleetban never does, so they count as no failure. */
+  unresolved = 0;
+  private started: number | undefined;
+  elapsedMs = 0;
+
+  constructor(
+    readonly fail: Source,
+    readonly ignore: Source | undefined,
+    readonly options: SessionOptions,
+    readonly now: number = Date.now(),
+  ) {
+    const def: FilterDefinition = fail.definition ?? {
+      name: fail.label,
+      failregex: [fail.label],
+      ignoreregex: [],
+      journalmatch: [],
+      files: [],
+    };
+    const ignoreList = ignore ? (ignore.definition ? ignore.definition.ignoreregex : [ignore.label]) : [];
+    const merged: FilterDefinition = { ...def, ignoreregex: [...def.ignoreregex, ...ignoreList] };
+    this.filter = compileFilter(merged, {
+      maxlines: options.maxlines,
+      datepattern: options.datepattern,
+      journalmatch: options.journalmatch,
+      usedns: options.usedns,
+    });
+    const mode: CoreMode = options.out
+      ? { checkAllRegex: false, ignorePending: true, returnRawHost: options.raw, dateFromNow: false }
+      : { checkAllRegex: options.checkAll, ignorePending: false, returnRawHost: options.raw, dateFromNow: false, snapshot: options.keepFailures };
+    this.core = newCore(this.filter, zoneSettings({ logtimezone: options.timezone, timezone: options.localZone }), mode);
+    this.core.warm();
+    this.failregex = merged.failregex.map((regex) => ({ regex, hits: 0, failures: [] }));
+    this.ignoreregex = merged.ignoreregex.map((regex) => ({ regex, hits: 0, failures: [] }));
+  }
+
+  /** One line of the log (fail2ban-regex skips empty lines and lines starting with `#`). */
+  push(rawLine: string): void {
+    this.started ??= performance.now();
+    let end = rawLine.length;
+    while (end > 0 && (rawLine.charCodeAt(end - 1) === 10 || rawLine.charCodeAt(end - 1) === 13)) end--;
+    const line = end === rawLine.length ? rawLine : rawLine.slice(0, end);
+    if (line === '' || line.startsWith('#')) return;
+    const text = line.length > this.options.maxLineLength ? line.slice(0, this.options.maxLineLength) : line;
+    const maxlines = this.filter.maxlines;
+    const before = maxlines > 1 ? this.core.buffered.slice() : [];
+    const fullBuffer = before.length >= maxlines;
+    const all = this.core.processLine(text, this.now);
+    let found = all;
+    for (let i = 0; i < all.length; i++) {
+      if (all[i]!.id?.kind !== 'name') continue;
+      found = all.filter((f) => this.resolveNumeric(f));
+      this.unresolved += all.length - found.length;
+      break;
+    }
+    if (this.core.ignoredLast) this.core.stats.ignoreregexHits.forEach((n, i) => (this.ignoreregex[i]!.hits = n));
+    let ignored = false;
+    const ret: Failure[] = [];
+    for (const f of found) {
+      if (!this.options.out) {
+        this.failregex[f.regexIndex]!.hits++;
+        if (this.options.keepFailures) this.failregex[f.regexIndex]!.failures.push(f);
+      }
+      if (!f.nofail) ret.push(f);
+      else ignored = true;
+    }
+    if (ret.length > 0) {
+      if (this.options.keepFailures) this.failures.push(...ret);
+      this.options.onFailures?.(ret);
+    }
+    if (this.options.out) return;
+    if (this.core.prefregexMatchedLast) this.prefregexMatched++;
+    const s = this.stats;
+    if (maxlines > 1) {
+      const now = this.core.buffered;
+      for (const bufLine of before.slice(fullBuffer ? 1 : 0)) {
+        if (now.some((l) => l[0] === bufLine[0] && l[1] === bufLine[1] && l[2] === bufLine[2])) continue;
+        const joined = bufLine[0] + bufLine[1] + bufLine[2];
+        const at = s.missedLines.indexOf(joined);
+        if (at >= 0) s.missedLines.splice(at, 1);
+        if (this.options.printAllMatched) s.matchedLines.push(joined);
+        s.matched++;
+        s.missed--;
+      }
+    }
+    if (ignored || this.core.ignoredLast) {
+      s.ignored++;
+      if (!this.options.printNoIgnored && (this.options.printAllIgnored || s.ignored <= this.options.listLimit + 1)) s.ignoredLines.push(line);
+    } else if (ret.length > 0) {
+      s.matched++;
+      if (this.options.printAllMatched) s.matchedLines.push(line);
+    } else {
+      s.missed++;
+      if (!this.options.printNoMissed && (this.options.printAllMissed || s.missed <= this.options.listLimit + 1)) s.missedLines.push(line);
+    }
+    s.tested++;
+  }
+
+  /**
+   * A host text fail2ban would hand to getaddrinfo: a numeric one (`5555`)
+   * becomes the address inet_aton makes of it, as fail2ban-regex prints it;
+   * any other name stays unresolved and is no failure, as in fail2ban when
+   * the name does not resolve. Returns whether the failure is kept.
+   */
+  private resolveNumeric(f: Failure): boolean {
+    if (f.id?.kind !== 'name') return true;
+    const address = inetAton(f.id.text);
+    if (address === undefined) return false;
+    f.id = { kind: 'addr', text: address, cidr: CIDR_UNSPEC };
+    return true;
+  }
+
+  /** Date templates with their hits, in the detector's order. */
+  dateTemplates(): ReadonlyArray<{ name: string; hits: number }> | undefined {
+    return this.core.dateTemplates;
+  }
+
+  finish(): void {
+    this.elapsedMs = this.started === undefined ? 0 : performance.now() - this.started;
+  }
+}

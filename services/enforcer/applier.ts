@@ -1,0 +1,147 @@
+import type { EnforcerBackendName } from '../../shared/config/index.ts';
+import type { Backend } from './backends/index.ts';
+import type { EnforcementState, PlannedChange } from './core/state.ts';
+import type { EnforcedSet } from './sets.ts';
+import type { EnforcerTelemetry } from './telemetry.ts';
+
+export interface ApplierOptions {
+  state: EnforcementState;
+  backends: ReadonlyMap<EnforcerBackendName, { backend: Backend; sets: readonly EnforcedSet[] }>;
+  telemetry: EnforcerTelemetry;
+  /** Live decisions are gathered this long into one batch. */
+  batchDelayMs: number;
+  clock?: () => number;
+  /** Also told each live change's decision-to-kernel latency in ms. */
+  onLatency?: (ms: number) => void;
+}
+
+/** Node's timers take at most this (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Takes the plan of the state to the backends: one commit per backend per
+ * round, one round at a time. Live decisions ask for a round a few ms later
+ * (so a burst becomes one batch); the state's deadlines (ban ends, refreshes,
+ * retries) wake it too. A failed commit re-reads that backend's kernel sets
+ * so the next round plans from what is really there.
+ */
+export class Applier {
+  private readonly clock: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly options: ApplierOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Asks for a round after the batch delay. */
+  request(): void {
+    this.wake(this.clock() + this.options.batchDelayMs);
+  }
+
+  /** Runs one round now and waits for it (the start's single batch goes through here). */
+  async flush(phase: 'start' | 'live' = 'live'): Promise<void> {
+    while (this.running) await this.running;
+    this.running = this.round(phase).finally(() => (this.running = undefined));
+    try {
+      await this.running;
+    } finally {
+      if (this.again) {
+        this.again = false;
+        this.request();
+      }
+      this.armDeadline();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.running) await this.running;
+  }
+
+  private wake(at: number): void {
+    if (this.stopped || at >= this.wakeAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.wakeAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock())));
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.wakeAt = Infinity;
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.flush('live').catch((err: unknown) => this.options.telemetry.roundFailed(err));
+  }
+
+  private armDeadline(): void {
+    const next = this.options.state.nextDeadline();
+    if (next !== undefined) this.wake(Math.max(next, this.clock()));
+  }
+
+  private async round(phase: 'start' | 'live'): Promise<void> {
+    const { state, telemetry } = this.options;
+    const planned = state.plan(this.clock());
+    const byBackend = new Map<EnforcerBackendName, PlannedChange[]>();
+    for (const change of planned) {
+      const list = byBackend.get(change.backend);
+      if (list) list.push(change);
+      else byBackend.set(change.backend, [change]);
+    }
+    for (const [name, changes] of byBackend) {
+      const slot = this.options.backends.get(name);
+      if (!slot) continue;
+      const { backend } = slot;
+      const sent: PlannedChange[] = [];
+      for (const change of changes) {
+        if (change.op === 'delete') {
+          backend.delete({ set: change.set, target: change.target });
+          sent.push(change);
+          continue;
+        }
+        const refusal = backend.add({ set: change.set, target: change.target, timeoutMs: change.timeoutMs, replace: change.replace });
+        if (refusal) {
+          state.settle(change, 'refused', this.clock());
+          telemetry.refused(refusal.reason, change.set, change.target.text, refusal.detail);
+        } else {
+          sent.push(change);
+        }
+      }
+      if (sent.length === 0) continue;
+      const started = this.clock();
+      try {
+        const report = await backend.commit();
+        const done = this.clock();
+        telemetry.committed(name, report.added, report.deleted, done - started, phase);
+        for (const change of sent) {
+          const { since } = state.settle(change, 'applied', done);
+          if (since !== undefined) {
+            telemetry.applied(done - since);
+            this.options.onLatency?.(done - since);
+          }
+        }
+      } catch (err) {
+        telemetry.commitFailed(name, err);
+        for (const change of sent) state.settle(change, 'failed', this.clock());
+        await this.resync(name);
+      }
+    }
+  }
+
+  private async resync(name: EnforcerBackendName): Promise<void> {
+    const slot = this.options.backends.get(name)!;
+    try {
+      this.options.state.loadKernel(name, await slot.backend.list(), slot.sets, this.clock());
+    } catch (err) {
+      this.options.telemetry.resyncFailed(name, err);
+    }
+  }
+}

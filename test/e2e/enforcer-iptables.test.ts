@@ -1,0 +1,3 @@
+import { enforcerScenarios } from './enforcer-scenarios.ts';
+
+enforcerScenarios('iptables', { cidr: true });

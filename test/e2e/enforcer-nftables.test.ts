@@ -1,0 +1,3 @@
+import { enforcerScenarios } from './enforcer-scenarios.ts';
+
+enforcerScenarios('nftables', { cidr: true });
