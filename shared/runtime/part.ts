@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { loadConfig, type Config } from '../config/index.ts';
-import { ConfigError, errorMessage, formatConfigProblem } from '../errors.ts';
+import { ConfigError, errorMessage, formatConfigProblem, type ConfigProblem } from '../errors.ts';
 import { connectNats, drainNats, ensureStreams, startPartService, type PartService } from '../nats/index.ts';
 import { subjectsFor, type Part, type Subjects } from '../schema/index.ts';
 import { createLogger, PartMetrics, serveMetrics, type Logger, type MetricsServer } from '../telemetry/index.ts';
@@ -40,6 +40,12 @@ export interface RunPartOptions {
   logDestination?: Parameters<typeof createLogger>[0]['destination'];
   /** Output for `--check-config`. */
   out?: NodeJS.WritableStream;
+  /**
+   * Checks the part adds to the config parser's (the scorer compiles
+   * `bantime.formula`). Problems stop the part like config errors do, also
+   * with `--check-config`.
+   */
+  validate?(config: Config, file: string): readonly ConfigProblem[];
   start(context: PartContext): Promise<RunningPart>;
 }
 
@@ -59,6 +65,11 @@ export async function runPart(options: RunPartOptions): Promise<number> {
       return PART_EXIT.config;
     }
     throw err;
+  }
+  const problems = options.validate?.(config, options.configFile) ?? [];
+  if (problems.length > 0) {
+    for (const p of problems) out.write(`${formatConfigProblem(p)}\n`);
+    return PART_EXIT.config;
   }
   if (options.checkConfig) {
     out.write(`${options.configFile}: configuration is valid\n`);
