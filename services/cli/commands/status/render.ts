@@ -24,7 +24,8 @@ function tree(title: string, branches: readonly Branch[]): string {
 
 /** `fail2ban-client status`: the number of jails and their names. */
 export function renderOverview(status: StatusResponse): string {
-  const names = status.jails.map((j) => j.jail);
+  // fail2ban sorts the jail names (Server.status).
+  const names = status.jails.map((j) => j.jail).sort();
   const leaves: Leaf[] = [['Number of jail', names.length], ['Jail list', names.join(', ')]];
   const lines = ['Status', ...leaves.map(([key, v], n) => `${n === leaves.length - 1 ? '`-' : '|-'} ${key}:\t${value(v)}`)];
   return `${lines.join('\n')}\n`;
