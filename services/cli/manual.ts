@@ -67,13 +67,15 @@ export function manualAllowlist(config: Pick<Config, 'jails' | 'enforcer'>, jail
   return list;
 }
 
+const LOOPBACK = new Allowlist(LOOPBACK_NETWORKS);
+
 /** Refuses a target that overlaps the allowlist, checked as the enforcer will ban it (IPv6 widened to the jail's ipv6prefix). */
 export function checkAllowed(target: Target, jail: string, config: Pick<Config, 'jails' | 'enforcer'>, hostAddresses: readonly string[]): void {
   const prefix = config.jails[jail]?.ipv6prefix ?? 128;
   const enforced = target.family === 6 && target.prefix > prefix ? banTargetFor(target.address, prefix) : target;
   const entry = manualAllowlist(config, jail, hostAddresses).match(enforced);
   if (entry === undefined) return;
-  const what = LOOPBACK_NETWORKS.includes(entry) ? 'loopback' : hostAddresses.includes(entry) ? "this host's own address" : 'allowlisted (ignoreip)';
+  const what = LOOPBACK.has(entry) ? 'loopback' : hostAddresses.includes(entry) ? "this host's own address" : 'allowlisted (ignoreip)';
   throw new CliError(`refusing to ban ${enforced.text}: it covers ${entry}, which is ${what}`, EXIT.refused);
 }
 
