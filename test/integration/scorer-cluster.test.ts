@@ -8,7 +8,7 @@ import { KeyLayout } from '../../services/scorer/redis/keys.ts';
 import { ScoreStore } from '../../services/scorer/redis/store.ts';
 import { closeRedis, connectRedis, type RedisClient } from '../../shared/redis/index.ts';
 import { goldenCases, summarize } from '../fixtures/scorer/golden.ts';
-import { quietLogger, RedisServer, testConfig } from '../harness/index.ts';
+import { freePort, quietLogger, RedisServer, testConfig } from '../harness/index.ts';
 
 const run = promisify(execFile);
 
@@ -16,17 +16,24 @@ describe('the scorer on a Redis Cluster', () => {
   const nodes: RedisServer[] = [];
   let client: RedisClient;
   before(async () => {
-    for (let i = 0; i < 3; i++) nodes.push(await RedisServer.start({ extraConfig: ['cluster-enabled yes', 'cluster-config-file nodes.conf', 'cluster-node-timeout 5000'] }));
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => n.node), '--cluster-replicas', '0', '--cluster-yes']);
+    for (let i = 0; i < 3; i++) {
+      // The cluster bus would otherwise take port + 10000, which may be taken or out of range.
+      const bus = await freePort();
+      nodes.push(await RedisServer.start({ extraConfig: ['cluster-enabled yes', 'cluster-config-file nodes.conf', 'cluster-node-timeout 5000', `cluster-port ${bus}`] }));
+    }
+    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => n.node), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 60_000 });
+    // Slots are assigned at once but announced by gossip; wait until every node agrees.
+    for (const node of nodes) {
+      for (let i = 0; ; i++) {
+        const info = await run('redis-cli', ['-p', String(node.port), 'cluster', 'info'], { timeout: 10_000 });
+        if (/cluster_state:ok/.test(info.stdout)) break;
+        if (i > 300) throw new Error(`cluster not ready: ${info.stdout}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     const config = testConfig({ redis: { mode: 'cluster', nodes: nodes.map((n) => n.node) } }).redis;
     client = await connectRedis(config, { name: 'cluster-test', log: quietLogger(), mode: 'command', autoPipelining: true });
-    // Slots are assigned at once but announced by gossip; wait until every node agrees.
-    for (let i = 0; i < 100; i++) {
-      const info = await run('redis-cli', ['-p', String(nodes[0]!.port), 'cluster', 'info']);
-      if (/cluster_state:ok/.test(info.stdout)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  });
+  }, { timeout: 120_000 });
   after(async () => {
     await closeRedis(client);
     await Promise.all(nodes.map((n) => n.dispose()));
