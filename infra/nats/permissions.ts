@@ -56,8 +56,9 @@ export function inboxPrefixOf(prefix: string, role: Role): string {
  *   erase every ban.
  * - enforcer: reads the decisions stream with ordered consumers; publishes
  *   nothing, and cannot touch the scorers' consumers.
- * - cli (the operator): manual bans and unbans, reading decisions, requests
- *   to every part's service API, and creating or updating the streams.
+ * - cli (the operator): manual bans and unbans, reading decisions (and
+ *   deleting its own ordered consumers), requests to every part's service
+ *   API, and creating or updating the streams (`fleetban streams --apply`).
  */
 export function rolePermissions(options: PermissionOptions): Record<Role, RolePermissions> {
   const s = subjectsFor(options.prefix);
@@ -120,6 +121,8 @@ export function rolePermissions(options: PermissionOptions): Record<Role, RolePe
           ban,
           unban,
           ...orderedDecisions,
+          // `banned` and `unban` delete their ordered consumer when done (the scorers' is denied below).
+          `${JS}.CONSUMER.DELETE.${decisions}.*`,
           ...[failures, decisions].flatMap((stream) => [`${JS}.STREAM.INFO.${stream}`, `${JS}.STREAM.CREATE.${stream}`, `${JS}.STREAM.UPDATE.${stream}`]),
           ...SERVICE_VERBS.flatMap((verb) => [`$SRV.${verb}`, `$SRV.${verb}.>`]),
           `${s.prefix}.svc.>`,

@@ -6,12 +6,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { Svcm } from '@nats-io/services';
 import { generateFleet } from '../../infra/keys/fleet.ts';
 import { inboxPrefixOf } from '../../infra/nats/permissions.ts';
 import { connectNats, drainNats } from '../../shared/nats/index.ts';
 import { decisionCodec, type Decision } from '../../shared/schema/index.ts';
-import { BIN, quietLogger, readStream, SecureFleet, startTracked, stopProcess, tempDir, testConfig, waitForOutput, type Started } from '../harness/index.ts';
+import { BIN, binFleetban, quietLogger, readStream, SecureFleet, startTracked, stopProcess, tempDir, testConfig, waitForOutput, type Started } from '../harness/index.ts';
 
 const FILTER_DIR = join(import.meta.dirname, '..', 'fixtures', 'filters');
 const DECISIONS = 'fleetban_decisions';
@@ -51,7 +50,7 @@ describe('NATS with the generated configuration: TLS, nkeys and per-role permiss
     await fleet?.dispose();
   });
 
-  test('the real shipper, scorer and enforcer work end to end with their own credentials, and the CLI bans', async () => {
+  test('the real shipper, scorer, enforcer and CLI work end to end, each with its own credentials', async () => {
     const dir = fleet.dir.path;
     const logFile = join(dir, 'web.log');
     writeFileSync(logFile, '');
@@ -71,16 +70,24 @@ describe('NATS with the generated configuration: TLS, nkeys and per-role permiss
       appendFileSync(logFile, line.repeat(3));
       await waitForOutput(enforcer, /"target":"192\.0\.2\.77"[^\n]*would add/, 60_000, 'the scorer\'s ban at the enforcer');
 
-      const ack = await jetstream(cli).publish('fleetban.ban.manual', decisionCodec.encode(manualBan('198.51.100.9', 'manual-e2e-1')), { msgID: 'manual-e2e-1' });
-      assert.equal(ack.stream, DECISIONS);
+      // The operator's commands, with the CLI's credentials.
+      const cliConfig = fleet.writeConfig('cli', { host: 'ops-1', log: { level: 'info' } });
+      const fleetban = async (...args: string[]) => {
+        const r = await binFleetban([...args, '--config', cliConfig]);
+        assert.equal(r.code, 0, `fleetban ${args.join(' ')}: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /Permissions Violation/);
+        return r.stdout;
+      };
+      await fleetban('ban', '198.51.100.9', '--reason', 'test');
       await waitForOutput(enforcer, /"target":"198\.51\.100\.9"[^\n]*would add/, 30_000, 'the manual ban at the enforcer');
-
-      // The service API answers the CLI: every part replies on the CLI's own inbox.
-      const names = new Set<string>();
-      for await (const info of await new Svcm(cli).client({ strategy: 'timer', maxWait: 2000 }).info()) names.add(info.name);
-      assert.deepEqual([...names].sort(), ['fleetban-enforcer', 'fleetban-scorer', 'fleetban-shipper']);
-      const status = (await cli.request('fleetban.svc.scorer.status', JSON.stringify({ jail: 'web' }), { timeout: 5000 })).json<{ jails: Array<{ jail: string; totalBanned: number }> }>();
-      assert.equal(status.jails[0]?.jail, 'web');
+      const banned = JSON.parse(await fleetban('banned', '--json')) as Array<{ target: string }> | { bans: Array<{ target: string }> };
+      const targets = (Array.isArray(banned) ? banned : banned.bans).map((b) => b.target).sort();
+      assert.deepEqual(targets, ['192.0.2.77', '198.51.100.9']);
+      assert.match(await fleetban('status', 'web'), /192\.0\.2\.77/);
+      const services = await fleetban('services');
+      for (const name of ['shipper', 'scorer', 'enforcer']) assert.match(services, new RegExp(name));
+      await fleetban('unban', '198.51.100.9');
+      await waitForOutput(enforcer, /"target":"198\.51\.100\.9"[^\n]*would delete/, 30_000, 'the unban at the enforcer');
     } finally {
       for (const [, started] of parts) await stopProcess(started.child);
     }

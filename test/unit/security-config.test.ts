@@ -41,13 +41,14 @@ describe('NATS role permissions', () => {
     assert.deepEqual(publishes('fleetban.ban.*'), ['scorer', 'cli']);
   });
 
-  test('nobody may delete or purge a stream, and only the CLI may update one', () => {
+  test('nobody may delete or purge a stream, only the CLI may update one or delete (its own) consumers', () => {
     for (const role of ROLES) {
       for (const subject of perms[role].publish.allow) {
-        assert.doesNotMatch(subject, /STREAM\.(DELETE|PURGE|MSG\.DELETE)|CONSUMER\.DELETE/, `${role}: ${subject}`);
-        if (role !== 'cli') assert.doesNotMatch(subject, /STREAM\.UPDATE/, `${role}: ${subject}`);
+        assert.doesNotMatch(subject, /STREAM\.(DELETE|PURGE|MSG\.DELETE)/, `${role}: ${subject}`);
+        if (role !== 'cli') assert.doesNotMatch(subject, /STREAM\.UPDATE|CONSUMER\.DELETE/, `${role}: ${subject}`);
       }
     }
+    assert.ok(perms.cli.publish.deny.includes('$JS.API.CONSUMER.*.fleetban_decisions.scorer-decisions'));
   });
 
   test('each role subscribes to its own inbox only', () => {
