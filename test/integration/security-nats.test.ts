@@ -4,7 +4,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { generateFleet } from '../../infra/keys/fleet.ts';
 import { inboxPrefixOf } from '../../infra/nats/permissions.ts';
@@ -61,6 +61,7 @@ describe('NATS with the generated configuration: TLS, nkeys and per-role permiss
       // The scorer first: it creates the streams the others use.
       parts.push(['scorer', startTracked(BIN, ['scorer', '--config', fleet.writeConfig('scorer', { ...common, host: 'core-1' })])]);
       await waitForOutput(parts[0]![1], /fleetban scorer running/, 60_000, 'scorer');
+      assert.match(parts[0]![1].output(), /"stream":"fleetban_decisions","msg":"created stream"/);
       parts.push(['shipper', startTracked(BIN, ['shipper', '--config', fleet.writeConfig('shipper', { ...common, host: 'web-1', stateDir: join(dir, 'state'), shipper: { checkInterval: '0.25s' } })])]);
       parts.push(['enforcer', startTracked(BIN, ['enforcer', '--config', fleet.writeConfig('enforcer', { ...common, host: 'edge-1', enforcer: { backend: 'dry-run', batchDelayMs: 5 } })])]);
       for (const [name, started] of parts.slice(1)) await waitForOutput(started, new RegExp(`fleetban ${name} running`), 60_000, name);
@@ -186,6 +187,40 @@ describe('NATS with the generated configuration: TLS, nkeys and per-role permiss
       await publishRefused(cli, `$JS.API.CONSUMER.DELETE.${DECISIONS}.scorer-decisions`);
       await publishRefused(cli, `$JS.API.STREAM.DELETE.${DECISIONS}`);
       await publishRefused(cli, 'fleetban.fail.web');
+    });
+  });
+
+  describe('stream management', () => {
+    test('the scorer creates missing streams but cannot change them; the operator applies a change with `fleetban streams --apply`', async () => {
+      const longer = { nats: { streams: { decisions: { maxAge: '30d' } } } };
+      const decisionsAge = async () => (await (await jetstreamManager(cli)).streams.info(DECISIONS)).config.max_age;
+      const startScorer = async (settings: Record<string, unknown>, name: string) => {
+        const scorer = startTracked(BIN, ['scorer', '--config', fleet.writeConfig('scorer', { ...settings, jails: { web: { filter: 'sshd' } } }, name)]);
+        try {
+          await waitForOutput(scorer, /fleetban scorer running/, 60_000, 'scorer');
+        } finally {
+          await stopProcess(scorer.child);
+        }
+        return scorer.output();
+      };
+      // On a fresh server the first scorer creates both streams (the first test's did, when it ran).
+      if (!(await decisionsAge().then(() => true, () => false))) assert.match(await startScorer({}, 'scorer-first'), /created stream/);
+      const before = await decisionsAge();
+      // A scorer whose config wants the decisions kept longer: refused, it goes on with the stream as it is.
+      assert.match(await startScorer({ ...longer, host: 'core-2' }, 'scorer-longer'), /not allowed to create or update streams; using them as they are/);
+      assert.equal(await decisionsAge(), before);
+
+      const shipperConfig = fleet.writeConfig('shipper', longer, 'shipper-streams');
+      const refused = await binFleetban(['streams', '--apply', '--config', shipperConfig]);
+      assert.equal(refused.code, 77, refused.stderr);
+      const operator = fleet.writeConfig('cli', longer, 'cli-streams');
+      const check = await binFleetban(['streams', '--config', operator]);
+      assert.equal(check.code, 1);
+      assert.match(check.stdout, /fleetban_decisions: differs \(max_age\)/);
+      const apply = await binFleetban(['streams', '--apply', '--config', operator]);
+      assert.equal(apply.code, 0, apply.stderr);
+      assert.match(apply.stdout, /fleetban_decisions: as configured/);
+      assert.equal(await decisionsAge(), 30 * 24 * 3600 * 1e9);
     });
   });
 

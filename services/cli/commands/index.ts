@@ -8,6 +8,7 @@ import { scorerCommand } from './scorer/index.ts';
 import { servicesCommand } from './services/index.ts';
 import { shipperCommand } from './shipper/index.ts';
 import { statusCommand } from './status/index.ts';
+import { streamsCommand } from './streams/index.ts';
 import { unbanCommand } from './unban/index.ts';
 import { upCommand } from './up/index.ts';
 
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CliCommand[] = [
   statusCommand,
   bannedCommand,
   servicesCommand,
+  streamsCommand,
   upCommand,
   regexCommand,
   configCommand,
