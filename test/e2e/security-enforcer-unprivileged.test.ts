@@ -7,7 +7,6 @@ import { BIN, edgeAndAttacker, netnsSkipReason, SecureFleet, stopProcess, tcpCon
 
 const PORT = 8080;
 const NOBODY = { uid: 65534, gid: 65534 };
-const ROOT = join(import.meta.dirname, '..', '..');
 
 /** `setpriv` arguments that turn a root process into `nobody` with no capability left, and no way to get one back. */
 const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
@@ -19,29 +18,10 @@ function skipReason(): string | undefined {
   return undefined;
 }
 
-/**
- * With the CLI's credentials, from inside the namespace (where NATS is):
- * create the streams (the operator's part when no scorer has run yet), or
- * publish a manual decision as `fleetban ban` does.
- */
-async function asOperator(net: EdgeAndAttacker, configFile: string, decision: Record<string, unknown> | 'streams'): Promise<void> {
-  const code = `
-    const { loadConfig } = await import(${JSON.stringify(join(ROOT, 'shared/config/index.ts'))});
-    const { connectNats, drainNats, ensureStreams } = await import(${JSON.stringify(join(ROOT, 'shared/nats/index.ts'))});
-    const { decisionCodec } = await import(${JSON.stringify(join(ROOT, 'shared/schema/index.ts'))});
-    const { quietLogger } = await import(${JSON.stringify(join(ROOT, 'test/harness/log.ts'))});
-    const { jetstream } = await import('@nats-io/jetstream');
-    const config = await loadConfig(${JSON.stringify(configFile)});
-    const nc = await connectNats(config.nats, { name: 'cli', log: quietLogger(), mode: 'command' });
-    if (process.argv[1] === '"streams"') {
-      await ensureStreams(nc, config, quietLogger());
-    } else {
-      const d = JSON.parse(process.argv[1]);
-      await jetstream(nc).publish('fleetban.' + d.action + '.' + d.jail, decisionCodec.encode(d), { msgID: d.id });
-    }
-    await drainNats(nc);`;
-  const r = await net.edge.exec(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, JSON.stringify(decision)], { timeoutMs: 60_000 });
-  assert.equal(r.code, 0, r.stderr);
+/** `fleetban ARGS` with the CLI's credentials, from inside the namespace (where NATS is), as an operator on the edge host. */
+async function asOperator(net: EdgeAndAttacker, configFile: string, ...args: string[]): Promise<void> {
+  const r = await net.edge.exec(BIN, [...args, '--config', configFile], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, `fleetban ${args.join(' ')}: ${r.stdout}${r.stderr}`);
 }
 
 describe('the enforcer runs unprivileged: xt_recent with no capability after `fleetban enforcer setup --user`, nftables with CAP_NET_ADMIN alone', { skip: skipReason() }, () => {
@@ -113,7 +93,8 @@ describe('the enforcer runs unprivileged: xt_recent with no capability after `fl
   });
 
   test('the enforcer as nobody, with no capability, bans and unbans an address: its packets are dropped, then pass again', async () => {
-    await asOperator(net, cliConfig, 'streams');
+    // No scorer runs here: the operator creates the streams.
+    await asOperator(net, cliConfig, 'streams', '--apply');
     const env = { ...process.env, TMPDIR: join(fleet.dir.path, 'tmp-nobody'), HOME: '/nonexistent' };
     enforcer = net.edge.spawn('setpriv', [...AS_NOBODY, process.execPath, BIN, 'enforcer', '--config', enforcerConfig], env);
     await waitForOutput(enforcer, /fleetban enforcer running/, 90_000, 'unprivileged enforcer');
@@ -126,15 +107,14 @@ describe('the enforcer runs unprivileged: xt_recent with no capability after `fl
 
     const [banned, other] = net.attackerV4;
     assert.equal(await connect(banned!), 'connected');
-    const time = Date.now();
-    await asOperator(net, cliConfig, { v: 1, id: `e2e-ban-${time}`, action: 'ban', jail: 'web', target: banned!, time, duration: 600_000, origin: 'manual', by: 'ops' });
+    await asOperator(net, cliConfig, 'ban', banned!, '--jail', 'web', '--for', '10m');
     await until(`${banned} to be blocked`, async () => (await connect(banned!)) !== 'connected');
     assert.equal(await connect(banned!), 'timeout', 'dropped: no answer at all');
     assert.equal(await connect(other!), 'connected', 'another address still gets through');
     const entries = await Promise.all((await lists()).map((list) => net.edge.ok('cat', [`/proc/net/xt_recent/${list}`])));
     assert.equal(entries.join('').match(new RegExp(`src=${banned!.replaceAll('.', '\\.')} `, 'g'))?.length, 1, 'in exactly one list');
 
-    await asOperator(net, cliConfig, { v: 1, id: `e2e-unban-${time}`, action: 'unban', jail: 'web', target: banned!, time: Date.now(), origin: 'manual', by: 'ops' });
+    await asOperator(net, cliConfig, 'unban', banned!, '--jail', 'web');
     await until(`${banned} to pass again`, async () => (await connect(banned!)) === 'connected');
   });
 
@@ -149,8 +129,7 @@ describe('the enforcer runs unprivileged: xt_recent with no capability after `fl
     for (const set of ['CapEff', 'CapBnd', 'CapAmb']) assert.match(status, new RegExp(`^${set}:\\s+0000000000001000$`, 'm'), set);
 
     const banned = net.attackerV4[2]!;
-    const time = Date.now();
-    await asOperator(net, cliConfig, { v: 1, id: `e2e-nft-ban-${time}`, action: 'ban', jail: 'web', target: banned, time, duration: 600_000, origin: 'manual', by: 'ops' });
+    await asOperator(net, cliConfig, 'ban', banned, '--jail', 'web', '--for', '10m');
     await until(`${banned} to be blocked`, async () => (await connect(banned)) !== 'connected', nftEnforcer);
     assert.match(await net.edge.ok('nft', ['list', 'table', 'inet', 'fbn']), new RegExp(banned.replaceAll('.', '\\.')));
   });
