@@ -72,8 +72,18 @@ export function rolePermissions(options: PermissionOptions): Record<Role, RolePe
     ...SERVICE_VERBS.flatMap((verb) => [`$SRV.${verb}`, `$SRV.${verb}.${s.serviceName(part)}`, `$SRV.${verb}.${s.serviceName(part)}.*`]),
     `${s.prefix}.svc.${part}.*`,
   ];
-  /** An ordered consumer on the decisions stream: ephemeral, named by the client, one per (re)start. */
-  const orderedDecisions = [`${JS}.INFO`, `${JS}.STREAM.INFO.${decisions}`, `${JS}.CONSUMER.CREATE.${decisions}.*`, `${JS}.CONSUMER.MSG.NEXT.${decisions}.*`];
+  /**
+   * An ordered consumer on the decisions stream: ephemeral, named by the
+   * client, one per (re)start; after a reconnect nats.js asks for its info to
+   * learn whether the server still has it, and makes a new one if not.
+   */
+  const orderedDecisions = [
+    `${JS}.INFO`,
+    `${JS}.STREAM.INFO.${decisions}`,
+    `${JS}.CONSUMER.CREATE.${decisions}.*`,
+    `${JS}.CONSUMER.INFO.${decisions}.*`,
+    `${JS}.CONSUMER.MSG.NEXT.${decisions}.*`,
+  ];
   /**
    * The wildcards an ordered consumer needs would also reach the scorers'
    * durable consumer on the decisions stream: nobody else may create (update),

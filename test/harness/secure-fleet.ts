@@ -36,6 +36,8 @@ export interface Violation {
 export class SecureFleet {
   private nats?: Started;
   private redis?: Started;
+  /** Output of the nats-server processes before the current one. */
+  private readonly natsLogs: string[] = [];
 
   private constructor(
     readonly dir: { path: string; remove(): void },
@@ -76,9 +78,15 @@ export class SecureFleet {
     return found;
   }
 
+  /** Starts nats-server; after `stopNats()`, again on the same port with the same store, as after an outage. */
   async startNats(): Promise<void> {
+    if (this.nats) this.natsLogs.push(this.nats.output());
     this.nats = this.spawn('nats-server', ['-c', this.files.nats.config]);
     await waitForOutput(this.nats, /Server is ready/, 15_000, 'nats-server');
+  }
+
+  async stopNats(): Promise<void> {
+    if (this.nats) await stopProcess(this.nats.child);
   }
 
   async startRedis(): Promise<void> {
@@ -90,9 +98,9 @@ export class SecureFleet {
     await waitForOutput(this.redis, /Ready to accept connections/, 15_000, 'redis-server');
   }
 
-  /** What nats-server wrote so far. */
+  /** What nats-server wrote so far, over every start. */
   natsLog(): string {
-    return this.nats?.output() ?? '';
+    return this.natsLogs.join('') + (this.nats?.output() ?? '');
   }
 
   /** Every permission refusal nats-server logged, with the identity it refused. */

@@ -31,7 +31,7 @@ describe('NATS role permissions', () => {
   test('the enforcer publishes no fleetban subject and only reading JetStream calls', () => {
     for (const subject of perms.enforcer.publish.allow) {
       assert.ok(!subject.startsWith('fleetban.'), subject);
-      assert.match(subject, /^\$JS\.API\.(INFO|STREAM\.INFO\.fleetban_decisions|CONSUMER\.(CREATE|MSG\.NEXT)\.fleetban_decisions\.\*)$/);
+      assert.match(subject, /^\$JS\.API\.(INFO|STREAM\.INFO\.fleetban_decisions|CONSUMER\.(CREATE|INFO|MSG\.NEXT)\.fleetban_decisions\.\*)$/);
     }
   });
 
