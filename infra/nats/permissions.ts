@@ -90,12 +90,14 @@ export function rolePermissions(options: PermissionOptions): Record<Role, RolePe
    * read or pull from it.
    */
   const scorerConsumer = [`${JS}.CONSUMER.*.${decisions}.${durableDecisions}`, `${JS}.CONSUMER.*.${decisions}.${durableDecisions}.>`, `${JS}.CONSUMER.MSG.NEXT.${decisions}.${durableDecisions}`];
-  const ban = s.decision('ban', 'x').replace(/x$/, '*');
-  const unban = s.decision('unban', 'x').replace(/x$/, '*');
+  // One jail token: `<prefix>.ban.*`, not `>`, so nothing lands in a stream that no jail could have sent.
+  const anyJail = (subject: (jail: string) => string) => subject('x').replace(/x$/, '*');
+  const ban = anyJail((j) => s.decision('ban', j));
+  const unban = anyJail((j) => s.decision('unban', j));
 
   return {
     shipper: {
-      publish: { allow: [s.fail('x').replace(/x$/, '*')], deny: [] },
+      publish: { allow: [anyJail(s.fail)], deny: [] },
       subscribe: { allow: [inbox('shipper'), ...serving('shipper')], deny: [] },
       allowResponses: true,
     },
