@@ -11,6 +11,7 @@ export interface DecisionsStream {
   /** How long the stream keeps a message, in ms; 0 keeps it forever. */
   maxAgeMs: number;
   messages: number;
+  firstSeq: number;
   lastSeq: number;
 }
 
@@ -38,7 +39,7 @@ export async function decisionsStream(nc: NatsConnection, subjects: Subjects): P
     }
     throw new CliError(`cannot read the decisions stream ${name}: ${errorMessage(err)}`, EXIT.unavailable, { cause: err });
   }
-  return { name, maxAgeMs: millis(info.config.max_age), messages: info.state.messages, lastSeq: info.state.last_seq };
+  return { name, maxAgeMs: millis(info.config.max_age), messages: info.state.messages, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq };
 }
 
 export interface FoldedStream {
@@ -55,7 +56,10 @@ export interface FoldedStream {
  * acks, deleted afterwards) and folds it into the current ban set, exactly as
  * an enforcer does at start, so the answer needs neither Redis nor a scorer.
  * Reading stops at the last message that was in the stream when it began, or
- * when nothing arrives for `idleMs` (its last messages expired meanwhile).
+ * when the consumer has nothing pending. If nothing arrives for `idleMs`, the
+ * stream is asked again: when the messages not yet read have expired meanwhile
+ * the fold is complete; otherwise reading stalled, and a partial answer is
+ * never given.
  */
 export async function foldDecisionsStream(nc: NatsConnection, subjects: Subjects, options: { idleMs?: number } = {}): Promise<FoldedStream> {
   const stream = await decisionsStream(nc, subjects);
@@ -64,20 +68,26 @@ export async function foldDecisionsStream(nc: NatsConnection, subjects: Subjects
   if (stream.messages === 0) return result;
   const consumer = await jetstream(nc).consumers.get(stream.name);
   let messages: ConsumerMessages | undefined;
+  let lastSeq = 0;
+  let complete = false;
   try {
     messages = await consumer.consume({ max_messages: 1000 });
-    const idleMs = options.idleMs ?? 3000;
+    const idleMs = options.idleMs ?? 10_000;
     let idle = setTimeout(() => messages?.stop(), idleMs);
     for await (const m of messages) {
       clearTimeout(idle);
       result.read++;
+      lastSeq = m.seq;
       const decoded = decisionCodec.decode(m.data);
       if (decoded.ok && subjects.jailOf(m.subject) === decoded.value.jail && m.subject === subjects.decision(decoded.value.action, decoded.value.jail)) {
         bans.apply(decoded.value);
       } else {
         result.invalid++;
       }
-      if (m.seq >= stream.lastSeq || m.info.pending === 0) break;
+      if (m.seq >= stream.lastSeq || m.info.pending === 0) {
+        complete = true;
+        break;
+      }
       idle = setTimeout(() => messages?.stop(), idleMs);
     }
     clearTimeout(idle);
@@ -85,6 +95,12 @@ export async function foldDecisionsStream(nc: NatsConnection, subjects: Subjects
     messages?.stop();
     // The server would drop the ephemeral consumer after its inactivity threshold; do not leave it that long.
     await consumer.delete().catch(() => undefined);
+  }
+  if (!complete) {
+    const now = await decisionsStream(nc, subjects);
+    if (now.messages > 0 && now.firstSeq <= stream.lastSeq) {
+      throw new CliError(`reading ${stream.name} stalled at message ${lastSeq} of ${stream.lastSeq}; try again`, EXIT.unavailable);
+    }
   }
   return result;
 }

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { connectNats, drainNats, ensureStreams } from '../../shared/nats/index.ts';
 import { decisionCodec, subjectsFor, type Decision } from '../../shared/schema/index.ts';
 import { PERMANENT } from '../../shared/time/index.ts';
-import { cli, freePort, NatsServer, quietLogger, readStream, tempDir, testConfig } from '../harness/index.ts';
+import { binFleetban, cli, freePort, NatsServer, quietLogger, readStream, tempDir, testConfig } from '../harness/index.ts';
 
 const HOUR = 3_600_000;
 
@@ -215,5 +215,18 @@ describe('fleetban ban, unban and banned on NATS alone', () => {
     const r = await f.run('banned');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'no bans in force\n');
+  });
+
+  test('the real executable prints all of a long --json answer through a pipe before it exits', async () => {
+    const f = await fleet();
+    const now = Date.now();
+    const targets = Array.from({ length: 2500 }, (_, i) => `2001:db8:${((i >> 8) + 1).toString(16)}::${((i & 255) + 1).toString(16)}`);
+    for (let i = 0; i < targets.length; i += 500) {
+      await Promise.all(targets.slice(i, i + 500).map((target, j) => f.publish({ v: 1, id: `p${i + j}`, action: 'ban', jail: 'sshd', target, time: now, duration: HOUR, origin: 'scorer', reason: '5 failures within 10m' })));
+    }
+    const r = await binFleetban(['banned', '--json', '--config', f.file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.length > 500_000, `a long answer (${r.stdout.length} bytes)`);
+    assert.equal((JSON.parse(r.stdout) as { bans: unknown[] }).bans.length, targets.length);
   });
 });

@@ -58,6 +58,13 @@ describe('fleetban up: what it starts, from the config', () => {
     ]);
   });
 
+  test('what only one process can have is refused: a metrics port, and standard input as a log', () => {
+    assert.deepEqual(plan('metrics: { listen: 9464 }\njails: { a: { logpath: "-" } }\n').problems, [
+      'metrics.listen: the three parts fleetban up starts read one config and would all listen there; leave it unset',
+      'jails.a.logpath: "-" (standard input) cannot be read by a shipper that fleetban up starts',
+    ]);
+  });
+
   test('server addresses: IPv4 and IPv6 loopback, with or without a scheme; names and other schemes are refused', () => {
     assert.deepEqual(natsEndpoint('nats://[::1]:5222'), { host: '::1', port: 5222 });
     assert.deepEqual(natsEndpoint('127.0.0.2'), { host: '127.0.0.2', port: 4222 });

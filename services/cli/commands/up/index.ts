@@ -17,7 +17,7 @@ export const upCommand = {
   register(program, io, done) {
     program
       .command('up')
-      .description('run the whole stack on this host: nats-server and redis-server if the config names none, then shipper, scorer and enforcer')
+      .description("run the whole stack on this host: nats-server and redis-server when the config names none (its up: section), then shipper, scorer and enforcer")
       .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_FILE)
       .option('--dry-run', 'the enforcer logs what it would do instead of changing a firewall')
       .action(

@@ -128,6 +128,12 @@ export function planUp(config: Config, written: Written, options: { dryRun: bool
     }
   }
 
+  // Every part reads the same file, so what only one process can have is refused here.
+  if (config.metrics.listen) problems.push('metrics.listen: the three parts fleetban up starts read one config and would all listen there; leave it unset');
+  for (const jail of Object.values(config.jails)) {
+    if (jail.logpath.includes('-')) problems.push(`jails.${jail.name}.logpath: "-" (standard input) cannot be read by a shipper that fleetban up starts`);
+  }
+
   if (problems.length > 0) return { ok: false, problems };
   const netns = options.dryRun ? undefined : config.enforcer.netns;
   return {

@@ -59,16 +59,18 @@ export interface ServerSpec {
   configFile: string;
   configText: string;
   logFile: string;
+  /** Where it listens, for messages. */
+  listen: string;
 }
 
 export function natsServerSpec(start: NatsStart, upDir: string): ServerSpec {
   const configFile = join(upDir, 'nats-server.conf');
-  return { name: 'nats-server', command: 'nats-server', args: ['-c', configFile], ready: /Server is ready/, configFile, configText: natsServerConfig(start), logFile: join(upDir, 'nats-server.log') };
+  return { name: 'nats-server', command: 'nats-server', args: ['-c', configFile], ready: /Server is ready/, configFile, configText: natsServerConfig(start), logFile: join(upDir, 'nats-server.log'), listen: hostPort(start.listen) };
 }
 
 export function redisServerSpec(start: RedisStart, upDir: string): ServerSpec {
   const configFile = join(upDir, 'redis-server.conf');
-  return { name: 'redis-server', command: 'redis-server', args: [configFile], ready: /Ready to accept connections/, configFile, configText: redisServerConfig(start), logFile: join(upDir, 'redis-server.log') };
+  return { name: 'redis-server', command: 'redis-server', args: [configFile], ready: /Ready to accept connections/, configFile, configText: redisServerConfig(start), logFile: join(upDir, 'redis-server.log'), listen: hostPort(start.listen) };
 }
 
 /**
@@ -101,11 +103,11 @@ export async function startServer(spec: ServerSpec, dataDir: string): Promise<Ch
   clearTimeout(timer);
   if (outcome === 'ready') return child;
   await child.stop('SIGKILL');
-  const missing = /ENOENT/.test(child.output());
-  throw new CliError(
-    missing
-      ? `${spec.command} is not installed: run infra/setup/setup.sh (or apt-get install ${spec.command === 'nats-server' ? 'nats-server' : 'redis-server'})`
-      : `${spec.name} ${outcome === 'timeout' ? `was not ready after ${READY_TIMEOUT_MS / 1000} s` : 'exited before it was ready'} (log: ${spec.logFile}):\n${child.output()}`,
-    EXIT.unavailable,
-  );
+  const output = child.output();
+  const key = spec.name === 'nats-server' ? 'nats' : 'redis';
+  let message: string;
+  if (/ENOENT/.test(output)) message = `${spec.command} is not installed: run infra/setup/setup.sh (or apt-get install ${spec.command})`;
+  else if (/address already in use/i.test(output)) message = `${spec.name} cannot listen on ${spec.listen}: the address is in use (another fleetban up, or a server of your own: set up.${key}: external to use it)`;
+  else message = `${spec.name} ${outcome === 'timeout' ? `was not ready after ${READY_TIMEOUT_MS / 1000} s` : 'exited before it was ready'}; its last lines (all in ${spec.logFile}):\n${output.split('\n').slice(-8).join('\n')}`;
+  throw new CliError(message, EXIT.unavailable);
 }

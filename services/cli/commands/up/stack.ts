@@ -174,7 +174,7 @@ export class Stack {
       'To see a ban happen, append failure lines to a log above; then, in another terminal:',
       `  ${bin} banned ${withConfig}                # bans in force, with jail, time left, origin, reason`,
       `  ${bin} status ${withConfig}                # fail2ban-client's view, fleet-wide`,
-      `  ${bin} ban 192.0.2.7 --for 10m ${withConfig}  # a manual ban (unban: ${bin} unban 192.0.2.7 ${withConfig})`,
+      `  ${bin} ban 198.51.100.9 --for 10m ${withConfig}  # a manual ban (unban: ${bin} unban 198.51.100.9 ${withConfig})`,
       `  ${bin} services ${withConfig}              # every part, its host, uptime and figures`,
     ];
     if (plan.enforcer.netns && !plan.enforcer.dryRun) lines.push(`  ip netns exec ${plan.enforcer.netns} nft list ruleset   # what the kernel holds`);
