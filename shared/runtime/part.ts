@@ -5,6 +5,7 @@ import { connectNats, drainNats, ensureStreams, startPartService, type PartServi
 import { subjectsFor, type Part, type Subjects } from '../schema/index.ts';
 import { createLogger, PartMetrics, serveMetrics, type Logger, type MetricsServer } from '../telemetry/index.ts';
 import { VERSION } from '../version.ts';
+import { notifySupervisor } from './supervisor.ts';
 
 /** Exit codes of a long-running part (sysexits.h). */
 export const PART_EXIT = { ok: 0, unavailable: 69, software: 70, config: 78 } as const;
@@ -106,6 +107,7 @@ export async function runPart(options: RunPartOptions): Promise<number> {
     });
     running = current = await options.start({ config, log, metrics, nc, subjects, service, stopping });
     log.info(`fleetban ${options.part} running`);
+    notifySupervisor({ fleetban: 'running', part: options.part });
     if (!stopping.aborted) await new Promise((resolve) => stopping.addEventListener('abort', resolve, { once: true }));
     log.info(`stopping fleetban ${options.part}`);
     return PART_EXIT.ok;
