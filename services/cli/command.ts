@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { FleetbanError } from '../../shared/errors.ts';
 
 /** Exit codes scripts can rely on (sysexits.h where one fits). */
 export const EXIT = {
@@ -6,13 +7,31 @@ export const EXIT = {
   /** The command ran and the answer is "no" (e.g. `banned IP` for an address that is not banned). */
   negative: 1,
   usage: 2,
+  /**
+   * The request is well formed but refused: the target is allowlisted or
+   * loopback, or a ban would outlast the decisions stream (EX_DATAERR).
+   */
+  refused: 65,
   /** NATS, Redis or another service could not be reached. */
   unavailable: 69,
   software: 70,
+  /** Needs privileges this process does not have, e.g. root to create a network namespace (EX_NOPERM). */
+  noPermission: 77,
   /** The configuration file has errors. */
   config: 78,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** An error that ends a command with a given exit code and a one-line message. */
+export class CliError extends FleetbanError {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode | number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
 
 /** What a command writes to; tests pass in-memory streams. */
 export interface CliIo {

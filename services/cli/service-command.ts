@@ -27,6 +27,9 @@ export function addServiceCommand(
     .option('--check-config', 'check the configuration and exit')
     .action(
       action(io, done, async (opts: ServiceCommandOptions) => {
+        // Started by `fleetban up`: stop as on SIGTERM when it goes away, even if it was killed.
+        const { onSupervisorGone } = await import('../../shared/runtime/supervisor.ts');
+        onSupervisorGone(() => process.kill(process.pid, 'SIGTERM'));
         const { main } = await spec.load();
         return main(opts);
       }),

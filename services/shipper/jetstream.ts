@@ -20,8 +20,8 @@ interface Pending {
  * socket write. Timeouts are swept in insertion order: every message has the
  * same timeout, so the oldest expire first.
  */
-export function jetstreamTarget(nc: NatsConnection): PublishTarget & { close(): void } {
-  const prefix = `${createInbox()}.`;
+export function jetstreamTarget(nc: NatsConnection, inboxPrefix?: string): PublishTarget & { close(): void } {
+  const prefix = `${createInbox(inboxPrefix)}.`;
   const pending = new Map<string, Pending>();
   let next = 0;
   const settle = (msg: Msg): void => {

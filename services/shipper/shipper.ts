@@ -62,7 +62,7 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
   const telemetry = new ShipperTelemetry(log, metrics, () =>
     running.flatMap((r) => r.sources.flatMap((s) => s.streams().filter((x) => x.stream.durable && x.stream.key.startsWith('f:')).map((x) => ({ jail: r.jail.name, path: x.stream.label, bytes: x.behind })))),
   );
-  const target = deps.target ?? jetstreamTarget(nc);
+  const target = deps.target ?? jetstreamTarget(nc, config.nats.inboxPrefix);
   const publisher = new Publisher(target, deps.connection ?? connectionState(nc), telemetry, {
     maxInFlight: config.shipper.maxInFlight,
     timeout: config.shipper.publishTimeout,

@@ -48,6 +48,7 @@ export async function natsConnectionOptions(config: NatsConfig, options: NatsCon
   if (config.credsFile !== undefined) {
     opts.authenticator = credsAuthenticator(new TextEncoder().encode(await readSecret(config.credsFile, 'creds')));
   }
+  if (config.inboxPrefix !== undefined) opts.inboxPrefix = config.inboxPrefix;
   if (config.tls) {
     opts.tls = {
       ...(config.tls.ca && { caFile: config.tls.ca }),

@@ -18,6 +18,12 @@ export interface RedisConnectOptions {
    */
   mode: 'service' | 'command';
   timeoutMs?: number;
+  /**
+   * Send the commands issued in one event-loop tick in one write (ioredis
+   * auto-pipelining): many small concurrent calls, such as one script per
+   * failure, then cost far fewer system calls.
+   */
+  autoPipelining?: boolean;
 }
 
 function endpoint(node: string): { host: string; port: number } {
@@ -56,6 +62,7 @@ export async function createRedis(config: RedisConfig, options: RedisConnectOpti
     enableOfflineQueue: !service,
     maxRetriesPerRequest: service ? 0 : 1,
     retryStrategy: (times) => (service || times < 3 ? Math.min(100 * 2 ** Math.min(times, 6), 5000) : null),
+    enableAutoPipelining: options.autoPipelining ?? false,
   };
   let client: RedisClient;
   if (config.mode === 'cluster') {
@@ -63,6 +70,7 @@ export async function createRedis(config: RedisConfig, options: RedisConnectOpti
       redisOptions: common,
       lazyConnect: true,
       enableOfflineQueue: !service,
+      enableAutoPipelining: options.autoPipelining ?? false,
       clusterRetryStrategy: common.retryStrategy!,
     };
     client = new Cluster(config.nodes.map(endpoint), clusterOptions);

@@ -1,10 +1,11 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { loadConfig, type Config } from '../config/index.ts';
-import { ConfigError, errorMessage, formatConfigProblem } from '../errors.ts';
+import { ConfigError, errorMessage, formatConfigProblem, type ConfigProblem } from '../errors.ts';
 import { connectNats, drainNats, ensureStreams, startPartService, type PartService } from '../nats/index.ts';
 import { subjectsFor, type Part, type Subjects } from '../schema/index.ts';
 import { createLogger, PartMetrics, serveMetrics, type Logger, type MetricsServer } from '../telemetry/index.ts';
 import { VERSION } from '../version.ts';
+import { notifySupervisor } from './supervisor.ts';
 
 /** Exit codes of a long-running part (sysexits.h). */
 export const PART_EXIT = { ok: 0, unavailable: 69, software: 70, config: 78 } as const;
@@ -40,6 +41,12 @@ export interface RunPartOptions {
   logDestination?: Parameters<typeof createLogger>[0]['destination'];
   /** Output for `--check-config`. */
   out?: NodeJS.WritableStream;
+  /**
+   * Checks the part adds to the config parser's (the scorer compiles
+   * `bantime.formula`). Problems stop the part like config errors do, also
+   * with `--check-config`.
+   */
+  validate?(config: Config, file: string): readonly ConfigProblem[];
   start(context: PartContext): Promise<RunningPart>;
 }
 
@@ -59,6 +66,11 @@ export async function runPart(options: RunPartOptions): Promise<number> {
       return PART_EXIT.config;
     }
     throw err;
+  }
+  const problems = options.validate?.(config, options.configFile) ?? [];
+  if (problems.length > 0) {
+    for (const p of problems) out.write(`${formatConfigProblem(p)}\n`);
+    return PART_EXIT.config;
   }
   if (options.checkConfig) {
     out.write(`${options.configFile}: configuration is valid\n`);
@@ -95,6 +107,7 @@ export async function runPart(options: RunPartOptions): Promise<number> {
     });
     running = current = await options.start({ config, log, metrics, nc, subjects, service, stopping });
     log.info(`fleetban ${options.part} running`);
+    notifySupervisor({ fleetban: 'running', part: options.part });
     if (!stopping.aborted) await new Promise((resolve) => stopping.addEventListener('abort', resolve, { once: true }));
     log.info(`stopping fleetban ${options.part}`);
     return PART_EXIT.ok;

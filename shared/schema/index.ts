@@ -20,3 +20,17 @@ export {
   type FailureEvent,
   type UnbanDecision,
 } from './wire.ts';
+export {
+  bannedEntrySchema,
+  jailStatusSchema,
+  parseStatusRequest,
+  parseStatusResponse,
+  STATUS_DEFAULT_LIST,
+  STATUS_MAX_LIST,
+  statusRequestSchema,
+  statusResponseSchema,
+  type BannedEntry,
+  type JailStatus,
+  type StatusRequest,
+  type StatusResponse,
+} from './status.ts';

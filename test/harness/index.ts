@@ -21,3 +21,4 @@ export { Journald, journaldSkipReason } from './journald.ts';
 export { readStream, streamCount, type StoredMessage } from './jetstream.ts';
 export { fail2banPackage, fail2banSkipReason, runFail2banRegex, type Fail2banPackage } from './fail2ban.ts';
 export { runSamples, sampleFilters, type Expectation, type SamplesReport } from './fail2ban-samples.ts';
+export { SecureFleet, type SecureFleetOptions, type Violation } from './secure-fleet.ts';

@@ -35,10 +35,13 @@ describe('the life of a part', () => {
         },
       });
       const nc = await connectNats(testConfig({ nats: { servers: [nats.url] } }).nats, { name: 't', log: quietLogger(), mode: 'command' });
+      // Asking before the part has registered gets "no responders" at once: poll until a deadline.
       let answered: unknown;
-      for (let i = 0; i < 100 && answered === undefined; i++) {
-        answered = await nc.request('fleetban.svc.scorer.hello', '', { timeout: 200 }).then((m) => m.json(), () => undefined);
+      for (const deadline = Date.now() + 30_000; answered === undefined && Date.now() < deadline; ) {
+        answered = await nc.request('fleetban.svc.scorer.hello', '', { timeout: 1000 }).then((m) => m.json(), () => undefined);
+        if (answered === undefined) await new Promise((r) => setTimeout(r, 100));
       }
+      if (answered === undefined) stop.abort();
       assert.deepEqual(answered, { from: 'core-9' });
       const pings = [];
       for await (const p of await new Svcm(nc).client().ping('fleetban-scorer')) pings.push(p);

@@ -1,9 +1,8 @@
 import { z } from 'zod';
+import { ENFORCER_BACKENDS } from './backends.ts';
 import { addressList, banDuration, boolish, duration, name, portList, stringList } from './fields.ts';
 
-/** Enforcer backends, by the name used in config and on the command line. */
-export const ENFORCER_BACKENDS = ['nftables', 'ipset', 'xt_recent', 'iptables', 'dry-run'] as const;
-export type EnforcerBackendName = (typeof ENFORCER_BACKENDS)[number];
+export { ENFORCER_BACKENDS, type EnforcerBackendName } from './backends.ts';
 
 /**
  * One jail. Keys and defaults are fail2ban's (jail.conf), so an operator can

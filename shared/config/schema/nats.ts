@@ -33,6 +33,12 @@ export const natsSchema = z
     /** A `.creds` file (JWT and seed) for decentralised auth. */
     credsFile: name.optional(),
     tls: tlsSchema.optional(),
+    /**
+     * Subject prefix of this process's reply inboxes (nats.js `inboxPrefix`;
+     * `_INBOX` when unset). A server that gives each role its own inbox
+     * prefix (infra/nats) keeps one role from reading another's replies.
+     */
+    inboxPrefix: z.string().regex(/^[A-Za-z0-9_$-]{1,64}(?:\.[A-Za-z0-9_$-]{1,64}){0,7}$/, 'dot-separated tokens of A-Z a-z 0-9 _ $ -').optional(),
     /** Wait between reconnect attempts; reconnection never gives up. */
     reconnectWait: duration.prefault('1s'),
     streams: z

@@ -8,6 +8,7 @@ import { filtersSchema } from './filters.ts';
 import { scorerSchema } from './scorer.ts';
 import { shipperSchema } from './shipper.ts';
 import { redisSchema } from './redis.ts';
+import { upSchema } from './up.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -32,6 +33,8 @@ export const rootSchema = z.strictObject({
   shipper: shipperSchema.prefault({}),
   scorer: scorerSchema.prefault({}),
   enforcer: enforcerSchema.prefault({}),
+  /** `fleetban up`: which servers it starts as children. */
+  up: upSchema.prefault({}),
 });
 
 export type Config = Omit<z.output<typeof rootSchema>, 'defaults' | 'jails'> & {

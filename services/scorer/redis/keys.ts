@@ -1,0 +1,45 @@
+import { hashTag } from '../../../shared/redis/index.ts';
+
+/**
+ * Where the scorer keeps its state in Redis. Everything about one target (an
+ * address, or an IPv6 network with `ipv6prefix`) carries the target as its
+ * Redis Cluster hash tag, so the windows and bans of every jail and the ban
+ * counts that `bantime.overalljails` sums all live in one slot, and one script
+ * can touch them atomically. Per-jail figures for `status` carry the jail as
+ * their tag instead.
+ *
+ * | key | type | holds | bounded by |
+ * |---|---|---|---|
+ * | `<p>{<target>}:w:<jail>` | sorted set | event id → log time | TTL findtime; pruned to findtime |
+ * | `<p>{<target>}:b:<jail>` | hash | the ban | TTL = ban length; none when permanent |
+ * | `<p>{<target>}:c` | hash | ban counts per jail and over all | TTL dbpurgeage |
+ * | `<p>{jail:<jail>}:failed`, `:bans` | counter | totals | one per jail |
+ * | `<p>{jail:<jail>}:failing` | sorted set | target → when its window empties | pruned by score |
+ * | `<p>{jail:<jail>}:banned` | sorted set | target → ban end (+inf: permanent) | pruned by score |
+ * | `<p>{jails}` | set | jails named in manual decisions | the operator's jail names |
+ */
+export class KeyLayout {
+  constructor(readonly prefix: string) {}
+
+  window(target: string, jail: string): string {
+    return `${this.prefix}${hashTag(target)}:w:${jail}`;
+  }
+
+  ban(target: string, jail: string): string {
+    return `${this.prefix}${hashTag(target)}:b:${jail}`;
+  }
+
+  counts(target: string): string {
+    return `${this.prefix}${hashTag(target)}:c`;
+  }
+
+  /** The four per-jail keys, in the order aggregate.lua takes them. */
+  jailFigures(jail: string): [failed: string, bans: string, failing: string, banned: string] {
+    const base = `${this.prefix}${hashTag(`jail:${jail}`)}`;
+    return [`${base}:failed`, `${base}:bans`, `${base}:failing`, `${base}:banned`];
+  }
+
+  manualJails(): string {
+    return `${this.prefix}${hashTag('jails')}`;
+  }
+}

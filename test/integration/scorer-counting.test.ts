@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { BanDecision } from '../../shared/schema/index.ts';
+import { eventually, failure, ScorerStack } from '../fixtures/scorer/stack.ts';
+
+const MINUTE = 60_000;
+
+describe('a scorer counting failures from the fleet', () => {
+  let stack: ScorerStack;
+  let scorer: ReturnType<ScorerStack['runInProcess']>;
+  before(async () => {
+    stack = await ScorerStack.start({
+      jails: {
+        sshd: { maxretry: 5, findtime: '10m', bantime: '10m' },
+        increment: { maxretry: 2, findtime: '10m', bantime: '10m', 'bantime.increment': true, 'bantime.maxtime': '1h' },
+        forever: { maxretry: 2, findtime: '10m', bantime: -1 },
+      },
+    });
+    scorer = stack.runInProcess();
+    await stack.streamsReady();
+  });
+  after(async () => {
+    assert.equal(await scorer.stop(), 0);
+    await stack.dispose();
+  });
+
+  const bansOf = async (target: string, jail: string) =>
+    (await stack.decisions()).filter((d): d is BanDecision => d.action === 'ban' && d.target === target && d.jail === jail);
+
+  test('failures for one address from three hosts, each below maxretry, produce one ban', async () => {
+    const now = Date.now();
+    const events = ['web1', 'web2', 'mail'].flatMap((host, h) => [0, 1].map((i) => failure({ ip: '192.0.2.10', host, time: now - 3000 + h * 1000 + i * 100 })));
+    await stack.publish(events, { concurrency: 1 });
+    const bans = await eventually('one ban', async () => {
+      const found = await bansOf('192.0.2.10', 'sshd');
+      const status = await stack.status({ jail: 'sshd' });
+      return found.length === 1 && status.jails[0]!.totalFailed === 5 ? found : undefined;
+    });
+    await eventually('every failure acknowledged', async () => (await stack.failuresBacklog()).ackPending === 0 && (await stack.failuresBacklog()).pending === 0);
+    assert.equal((await bansOf('192.0.2.10', 'sshd')).length, 1, 'the sixth failure does not ban again');
+    const ban = bans[0]!;
+    assert.equal(ban.id, `ban:sshd:192.0.2.10@${events[4]!.time}`);
+    assert.deepEqual(
+      { origin: ban.origin, duration: ban.duration, failures: ban.failures, banCount: ban.banCount, time: ban.time, by: ban.by },
+      { origin: 'scorer', duration: 10 * MINUTE, failures: 5, banCount: 1, time: events[4]!.time, by: 'core-1' },
+    );
+    const status = (await stack.status({ jail: 'sshd' })).jails[0]!;
+    assert.equal(status.currentlyBanned, 1);
+    assert.equal(status.totalBanned, 1);
+    assert.equal(status.currentlyFailed, 0, 'the banned address no longer counts as failing');
+    assert.equal(status.banned[0]!.target, '192.0.2.10');
+    assert.equal(status.banned[0]!.reason, '5 failures within 10m');
+    assert.ok(status.banned[0]!.remaining > 9 * MINUTE && status.banned[0]!.remaining <= 10 * MINUTE, JSON.stringify(status));
+  });
+
+  test('bantime.increment gives fail2ban\'s lengths across repeated bans, capped by bantime.maxtime', async () => {
+    // Log times far enough apart that each ban has ended before the next pair of failures.
+    const t0 = Date.now();
+    const starts = [0, 11, 32, 73, 140].map((m) => t0 + m * MINUTE);
+    for (const start of starts) {
+      await stack.publish([failure({ ip: '198.51.100.20', jail: 'increment', time: start }), failure({ ip: '198.51.100.20', jail: 'increment', time: start + 1000 })]);
+      const count = starts.indexOf(start) + 1;
+      await eventually(`ban ${count}`, async () => (await bansOf('198.51.100.20', 'increment')).length === count);
+    }
+    const bans = await bansOf('198.51.100.20', 'increment');
+    assert.deepEqual(
+      bans.map((b) => [b.duration / MINUTE, b.banCount]),
+      [
+        [10, 1],
+        [20, 2],
+        [40, 3],
+        [60, 4],
+        [60, 5],
+      ],
+    );
+  });
+
+  test('a failure delivered twice counts once', async () => {
+    const now = Date.now();
+    const a = failure({ ip: '203.0.113.30', time: now });
+    const b = failure({ ip: '203.0.113.30', time: now + 1 });
+    // Without Nats-Msg-Id the stream keeps both copies, as after a shipper retry outside the dedup window.
+    await stack.publish([a, a, a, b, b], { msgId: false });
+    await eventually('all acknowledged', async () => {
+      const backlog = await stack.failuresBacklog();
+      return backlog.pending === 0 && backlog.ackPending === 0;
+    });
+    assert.equal((await bansOf('203.0.113.30', 'sshd')).length, 0, 'two distinct failures are below maxretry 5');
+    await stack.publish([3, 4].map((i) => failure({ ip: '203.0.113.30', time: now + i })));
+    await eventually('all acknowledged', async () => (await stack.failuresBacklog()).ackPending === 0 && (await stack.failuresBacklog()).pending === 0);
+    assert.equal((await bansOf('203.0.113.30', 'sshd')).length, 0, 'four distinct failures are still below maxretry 5');
+    await stack.publish([failure({ ip: '203.0.113.30', time: now + 5 })]);
+    const bans = await eventually('the ban', async () => {
+      const found = await bansOf('203.0.113.30', 'sshd');
+      return found.length > 0 ? found : undefined;
+    });
+    assert.equal(bans.length, 1);
+    assert.equal(bans[0]!.failures, 5);
+  });
+
+  test('a permanent ban is published with duration -1 and shown as permanent', async () => {
+    await stack.publish([failure({ ip: '2001:db8::10', jail: 'forever' }), failure({ ip: '2001:db8::10', jail: 'forever' })]);
+    const [ban] = await eventually('the permanent ban', async () => {
+      const found = await bansOf('2001:db8::10', 'forever');
+      return found.length === 1 ? found : undefined;
+    });
+    assert.equal(ban!.duration, -1);
+    const status = await eventually('status', async () => {
+      const s = (await stack.status({ jail: 'forever' })).jails[0]!;
+      return s.currentlyBanned === 1 ? s : undefined;
+    });
+    assert.deepEqual({ remaining: status.banned[0]!.remaining, duration: status.banned[0]!.duration }, { remaining: -1, duration: -1 });
+  });
+
+  test('status covers every jail, validates its request and refuses an unknown jail', async () => {
+    const all = await stack.status();
+    assert.deepEqual(all.jails.map((j) => j.jail), ['forever', 'increment', 'sshd']);
+    assert.equal(all.host, 'core-1');
+    const limited = (await stack.status({ jail: 'sshd', limit: 0 })).jails[0]!;
+    assert.equal(limited.banned.length, 0);
+    assert.equal(limited.truncated, limited.currentlyBanned > 0);
+    await assert.rejects(stack.status({ jail: 'nope' }), /no jail "nope"/);
+    await assert.rejects(stack.status({ limit: 'lots' }), /bad status request: limit/);
+  });
+});
