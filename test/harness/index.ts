@@ -17,6 +17,7 @@ export { freePort } from './ports.ts';
 export { onProcessExit, startTracked, stopProcess, waitForOutput, type Started } from './processes.ts';
 export { RedisServer, type RedisServerOptions } from './redis.ts';
 export { tempDir } from './tmp.ts';
+export { operatorMode, type OperatorMode } from './jwt.ts';
 export { Journald, journaldSkipReason } from './journald.ts';
 export { readStream, streamCount, type StoredMessage } from './jetstream.ts';
 export { fail2banPackage, fail2banSkipReason, runFail2banRegex, type Fail2banPackage } from './fail2ban.ts';

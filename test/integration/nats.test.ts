@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { createUser } from '@nats-io/nkeys';
 import { Svcm } from '@nats-io/services';
 import { connectNats, drainNats, ensureStreams, startPartService } from '../../shared/nats/index.ts';
 import { subjectsFor } from '../../shared/schema/index.ts';
-import { NatsServer, quietLogger, testConfig } from '../harness/index.ts';
+import { NatsServer, operatorMode, quietLogger, tempDir, testConfig } from '../harness/index.ts';
 
 const log = quietLogger();
 
@@ -42,6 +45,45 @@ describe('connecting to NATS', () => {
       const nc = await connectNats(testConfig({ nats: { servers: [nats.url], token: 's3cr3t-token' } }).nats, { name: 't', log, mode: 'command' });
       await drainNats(nc);
     } finally {
+      await nats.dispose();
+    }
+  });
+
+  test('connects with an nkey, given inline or as a seed file; an nkey the server does not list is refused', async () => {
+    const listed = createUser();
+    const seed = new TextDecoder().decode(listed.getSeed());
+    const nats = await NatsServer.start({ extraConfig: `authorization { users: [ { nkey: ${listed.getPublicKey()} } ] }` });
+    const dir = tempDir('fleetban-nkey');
+    try {
+      const inline = await connectNats(testConfig({ nats: { servers: [nats.url], nkeySeed: seed } }).nats, { name: 't', log, mode: 'command' });
+      await drainNats(inline);
+      const seedFile = join(dir.path, 'nkey.seed');
+      writeFileSync(seedFile, `${seed}\n`, { mode: 0o600 });
+      const fromFile = await connectNats(testConfig({ nats: { servers: [nats.url], nkeySeedFile: seedFile } }).nats, { name: 't', log, mode: 'command' });
+      await drainNats(fromFile);
+      const stranger = new TextDecoder().decode(createUser().getSeed());
+      await assert.rejects(connectNats(testConfig({ nats: { servers: [nats.url], nkeySeed: stranger } }).nats, { name: 't', log, mode: 'command' }), /Authorization Violation/);
+    } finally {
+      dir.remove();
+      await nats.dispose();
+    }
+  });
+
+  test('connects with a creds file to a server in operator mode, and works as a client', async () => {
+    const auth = operatorMode();
+    const nats = await NatsServer.start({ extraConfig: auth.serverConfig });
+    const dir = tempDir('fleetban-creds');
+    try {
+      const credsFile = join(dir.path, 'shipper.creds');
+      writeFileSync(credsFile, auth.userCreds, { mode: 0o600 });
+      const nc = await connectNats(testConfig({ nats: { servers: [nats.url], credsFile } }).nats, { name: 't', log, mode: 'command' });
+      const sub = nc.subscribe('fleetban.test', { max: 1 });
+      nc.publish('fleetban.test', 'hello');
+      for await (const m of sub) assert.equal(m.string(), 'hello');
+      await drainNats(nc);
+      await assert.rejects(connectNats(testConfig({ nats: { servers: [nats.url] } }).nats, { name: 't', log, mode: 'command' }), /cannot connect to NATS/);
+    } finally {
+      dir.remove();
       await nats.dispose();
     }
   });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { closeRedis, connectRedis, hashTag, LuaScript } from '../../shared/redis/index.ts';
-import { quietLogger, RedisServer, testConfig } from '../harness/index.ts';
+import { freePort, quietLogger, RedisServer, startTracked, stopProcess, tempDir, testConfig, waitForOutput, type Started } from '../harness/index.ts';
 
 const log = quietLogger();
 
@@ -32,6 +34,36 @@ describe('connecting to Redis', () => {
       );
     } finally {
       await redis.dispose();
+    }
+  });
+
+  test('finds the master through a sentinel, with the master password, and names the group it cannot find', async () => {
+    const master = await RedisServer.start({ password: 'masterpw' });
+    const dir = tempDir('fleetban-sentinel');
+    let sentinel: Started | undefined;
+    try {
+      const port = await freePort();
+      const file = join(dir.path, 'sentinel.conf');
+      // Sentinel rewrites its own file, so it gets a writable copy in a temp dir.
+      writeFileSync(
+        file,
+        [`bind 127.0.0.1`, `port ${port}`, `dir ${dir.path}`, `sentinel monitor fleet 127.0.0.1 ${master.port} 1`, 'sentinel auth-pass fleet masterpw', ''].join('\n'),
+      );
+      sentinel = startTracked('redis-server', [file, '--sentinel']);
+      await waitForOutput(sentinel, /\+monitor master fleet/, 15_000, 'redis-sentinel');
+      const config = testConfig({ redis: { mode: 'sentinel', nodes: [`127.0.0.1:${port}`], sentinelName: 'fleet', password: 'masterpw' } }).redis;
+      const client = await connectRedis(config, { name: 't', log, mode: 'command' });
+      await client.set('fleetban:via-sentinel', '1');
+      await closeRedis(client);
+      const direct = await connectRedis(testConfig({ redis: { nodes: [master.node], password: 'masterpw' } }).redis, { name: 't', log, mode: 'command' });
+      assert.equal(await direct.get('fleetban:via-sentinel'), '1', 'the write went to the master the sentinel named');
+      await closeRedis(direct);
+      const unknown = testConfig({ redis: { mode: 'sentinel', nodes: [`127.0.0.1:${port}`], sentinelName: 'other', password: 'masterpw' } }).redis;
+      await assert.rejects(connectRedis(unknown, { name: 't', log, mode: 'command', timeoutMs: 1000 }), /cannot connect to Redis \(sentinel\) at 127\.0\.0\.1:\d+/);
+    } finally {
+      if (sentinel) await stopProcess(sentinel.child, 'SIGTERM');
+      dir.remove();
+      await master.dispose();
     }
   });
 

@@ -35,6 +35,17 @@ describe('config fixtures', () => {
     assert.ok(files.length >= 20, `only ${files.length} fixtures`);
   });
 
+  test("a jail that sets nothing gets fail2ban's defaults: maxretry 5, findtime 10m, bantime 10m", () => {
+    const result = parseConfig('jails:\n  sshd: {}\n', 'defaults.yaml', { hostname: 'fixture-host' });
+    assert.ok(result.ok);
+    if (!result.ok) return;
+    const sshd = result.config.jails.sshd!;
+    assert.equal(sshd.maxretry, 5);
+    assert.equal(sshd.findtime, 600_000, 'milliseconds');
+    assert.equal(sshd.bantime, 600_000);
+    assert.equal(sshd.filter, 'sshd');
+  });
+
   for (const file of files) {
     test(`${file} gives what its first line expects`, () => {
       const text = readFileSync(join(DIR, file), 'utf8');
