@@ -4,6 +4,7 @@ import { connect } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { NatsConfig } from '../config/index.ts';
 import { ConnectionError, errorMessage } from '../errors.ts';
+import { Outage, reconnectDelay } from './backoff.ts';
 
 export interface NatsConnectOptions {
   /** Connection name shown by the server (`fleetban-scorer@host`). */
@@ -18,6 +19,8 @@ export interface NatsConnectOptions {
   timeoutMs?: number;
   /** A service stops trying to make its first connection when this is aborted. */
   signal?: AbortSignal;
+  /** Tracks a lost connection, so that reconnect attempts back off; {@link connectNats} makes one. */
+  outage?: Outage;
 }
 
 /** Builds the nats.js options from the config; reads key, creds and TLS files. */
@@ -26,10 +29,11 @@ export async function natsConnectionOptions(config: NatsConfig, options: NatsCon
     servers: config.servers,
     name: options.name,
     timeout: options.timeoutMs ?? 5000,
-    reconnectTimeWait: config.reconnectWait,
-    reconnectJitter: Math.min(1000, config.reconnectWait),
     pingInterval: 20_000,
   };
+  const outage = options.outage ?? new Outage();
+  const jitter = Math.min(1000, config.reconnectWait);
+  opts.reconnectDelayHandler = () => reconnectDelay(config.reconnectWait, outage.downFor(), jitter);
   if (options.mode === 'service') {
     opts.maxReconnectAttempts = -1;
   } else {
@@ -65,11 +69,13 @@ export async function natsConnectionOptions(config: NatsConfig, options: NatsCon
  * disconnect and reconnect; a service's connection never gives up.
  */
 export async function connectNats(config: NatsConfig, options: NatsConnectOptions): Promise<NatsConnection> {
-  const opts = await natsConnectionOptions(config, options);
+  const outage = new Outage();
+  const opts = await natsConnectionOptions(config, { ...options, outage });
   let nc: NatsConnection | undefined;
   // A service waits for its first connection as long as it takes (NATS may
   // start after it); our own loop rather than waitOnFirstConnect, so that a
   // stop request can end the wait.
+  const firstTry = Date.now();
   for (let attempt = 1; !nc; attempt++) {
     try {
       nc = await connect(opts);
@@ -77,22 +83,24 @@ export async function connectNats(config: NatsConfig, options: NatsConnectOption
       const error = new ConnectionError(`cannot connect to NATS at ${config.servers.join(', ')}: ${errorMessage(err)}`, { cause: err });
       if (options.mode === 'command') throw error;
       if (attempt === 1 || attempt % 30 === 0) options.log.warn({ attempt, err: errorMessage(err) }, 'NATS unreachable; still trying');
-      if (!(await sleep(Math.min(config.reconnectWait * attempt, 10_000), options.signal))) throw new ConnectionError('stopped while connecting to NATS', { cause: error });
+      if (!(await sleep(reconnectDelay(config.reconnectWait, Date.now() - firstTry, 0), options.signal))) throw new ConnectionError('stopped while connecting to NATS', { cause: error });
     }
   }
-  watchStatus(nc, options.log);
+  watchStatus(nc, options.log, outage);
   options.log.info({ server: nc.getServer() }, 'connected to NATS');
   return nc;
 }
 
-function watchStatus(nc: NatsConnection, log: Logger): void {
+function watchStatus(nc: NatsConnection, log: Logger, outage: Outage): void {
   void (async () => {
     for await (const s of nc.status()) {
       switch (s.type) {
         case 'disconnect':
+          outage.lost();
           log.warn({ server: s.server }, 'disconnected from NATS; reconnecting');
           break;
         case 'reconnect':
+          outage.restored();
           log.info({ server: s.server }, 'reconnected to NATS');
           break;
         case 'error':

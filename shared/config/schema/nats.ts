@@ -39,7 +39,7 @@ export const natsSchema = z
      * prefix (infra/nats) keeps one role from reading another's replies.
      */
     inboxPrefix: z.string().regex(/^[A-Za-z0-9_$-]{1,64}(?:\.[A-Za-z0-9_$-]{1,64}){0,7}$/, 'dot-separated tokens of A-Z a-z 0-9 _ $ -').optional(),
-    /** Wait between reconnect attempts; reconnection never gives up. */
+    /** First wait between reconnect attempts; it grows to half the outage, at most 10 s (shared/nats/backoff.ts). Reconnection never gives up. */
     reconnectWait: duration.prefault('1s'),
     streams: z
       .strictObject({ failures: streamSchema.prefault({}), decisions: streamSchema.prefault({}) })
