@@ -5,7 +5,7 @@ import type { EnforcerBackendName } from '../../shared/config/index.ts';
 import { parseTarget } from '../../shared/ip/index.ts';
 import { BACKENDS, createExec, runSteps, type Backend } from '../../services/enforcer/backends/index.ts';
 import { enforcedSets, type EnforcedSet } from '../../services/enforcer/sets.ts';
-import { Netns, netnsSkipReason, quietLogger, testConfig } from '../harness/index.ts';
+import { linkNamespaces, Netns, netnsSkipReason, quietLogger, tcpConnect, tcpListener, testConfig } from '../harness/index.ts';
 
 const skip = netnsSkipReason();
 const t = parseTarget;
@@ -25,6 +25,44 @@ async function withBackend(name: EnforcerBackendName, extra: Record<string, unkn
     await fn(backend, ns, sets, async () => runSteps(options.exec, await BACKENDS[name].teardown(sets, options)));
   } finally {
     await ns.remove();
+  }
+}
+
+/**
+ * Three namespaces in a row: a client with two source addresses per family,
+ * a router that forwards between its two links and runs the backend's rules,
+ * and a server behind it. Only documentation ranges, all assigned here.
+ */
+interface Routed {
+  client: Netns;
+  router: Netns;
+  server: Netns;
+  /** A TCP connection from `from` in the client to the server's port 80, through the router. */
+  connect(from: string): Promise<string>;
+}
+
+async function withRouter(fn: (net: Routed) => Promise<void>): Promise<void> {
+  const made: Netns[] = [];
+  let listener: { stop(): Promise<void> } | undefined;
+  try {
+    const [client, router, server] = [await Netns.create('cli'), await Netns.create('rtr'), await Netns.create('srv')];
+    made.push(client, router, server);
+    // Without DAD the link-local addresses are usable at once: the router's neighbour solicitations for
+    // forwarded packets come from its link-local address, and a tentative one would go unanswered.
+    for (const ns of made) await ns.ok('sysctl', ['-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+    await linkNamespaces(client, ['192.0.2.10/24', '192.0.2.11/24', '2001:db8:1::10/64', '2001:db8:1::11/64'], router, ['192.0.2.1/24', '2001:db8:1::1/64']);
+    await linkNamespaces(router, ['198.51.100.1/24', '2001:db8:2::1/64'], server, ['198.51.100.10/24', '2001:db8:2::10/64']);
+    await router.ok('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
+    for (const [ns, v4, v6] of [[client, '192.0.2.1', '2001:db8:1::1'], [server, '198.51.100.1', '2001:db8:2::1']] as const) {
+      await ns.ok('ip', ['route', 'add', 'default', 'via', v4]);
+      await ns.ok('ip', ['-6', 'route', 'add', 'default', 'via', v6]);
+    }
+    listener = await tcpListener(server, [80]);
+    const connect = (from: string) => tcpConnect(client, from, from.includes(':') ? '2001:db8:2::10' : '198.51.100.10', 80, 2000);
+    await fn({ client, router, server, connect });
+  } finally {
+    await listener?.stop();
+    for (const ns of made) await ns.remove();
   }
 }
 
@@ -83,6 +121,45 @@ describe('enforcer backends against the kernel, inside a namespace', { skip }, (
         assert.doesNotMatch(await ns.ok('iptables', ['-S']), /fbi/);
       });
       assert.equal(hostRuleset(), before, "the host's own ruleset is untouched");
+    });
+  }
+
+  for (const name of ['nftables', 'ipset', 'iptables', 'xt_recent'] as const) {
+    test(`${name}: with enforcer.forward on, a banned source is rejected when the enforcing host routes its packets to another host, and passes once unbanned`, async () => {
+      await withRouter(async (net) => {
+        const build = (forward: boolean) => {
+          const config = testConfig({
+            jails: { web: { port: '80' } },
+            enforcer: { backend: name, netns: net.router.name, table: 'fbf', forward, xtRecent: { lists: ['1m', '1h'] } },
+          });
+          const options = { config, exec: createExec({ netns: net.router.name }), log: quietLogger() };
+          return { sets: enforcedSets(config, []), options, backend: BACKENDS[name].create(options) };
+        };
+        for (const from of ['192.0.2.10', '2001:db8:1::10']) assert.equal(await net.connect(from), 'connected', `${from} reaches the server through the router`);
+
+        const inputOnly = build(false);
+        await inputOnly.backend.prepare(inputOnly.sets);
+        inputOnly.backend.add({ set: 'web', target: t('192.0.2.10'), timeoutMs: 600_000, replace: false });
+        inputOnly.backend.add({ set: 'web', target: t('2001:db8:1::10'), timeoutMs: 600_000, replace: false });
+        await inputOnly.backend.commit();
+        assert.equal(await net.connect('192.0.2.10'), 'connected', 'without forward, the rules sit in the input hook only and routed packets pass');
+
+        const routed = build(true);
+        await routed.backend.prepare(routed.sets);
+        await routed.backend.list();
+        if (name !== 'nftables') for (const tool of ['iptables', 'ip6tables']) assert.match(await net.router.ok(tool, ['-S', 'FORWARD']), /^-A FORWARD -j fbf\.fwd$/m);
+        for (const from of ['192.0.2.10', '2001:db8:1::10']) assert.equal(await net.connect(from), 'refused', `${from} is rejected by the router once forward is on`);
+        for (const from of ['192.0.2.11', '2001:db8:1::11']) assert.equal(await net.connect(from), 'connected', `${from}, not banned, still gets through`);
+
+        routed.backend.delete({ set: 'web', target: t('192.0.2.10') });
+        routed.backend.delete({ set: 'web', target: t('2001:db8:1::10') });
+        await routed.backend.commit();
+        for (const from of ['192.0.2.10', '2001:db8:1::10']) assert.equal(await net.connect(from), 'connected', `${from} passes again once unbanned`);
+
+        await runSteps(routed.options.exec, await BACKENDS[name].teardown(routed.sets, routed.options));
+        if (name === 'nftables') assert.doesNotMatch(await net.router.ok('nft', ['list', 'ruleset']), /fbf/);
+        for (const tool of ['iptables', 'ip6tables']) assert.doesNotMatch(await net.router.ok(tool, ['-S']), /fbf/, `${tool}: no FORWARD jump or chain left`);
+      });
     });
   }
 
