@@ -58,7 +58,8 @@ export class EnforcerTelemetry {
   refused(reason: RefusalReason, set: string, target: string, detail: string): void {
     this.tally.refused[reason] = (this.tally.refused[reason] ?? 0) + 1;
     this.m.refused.inc({ reason, jail: set });
-    const key = reason === 'set_full' ? `${reason} ${set}` : `${reason} ${set} ${target}`;
+    // A full set is warned about once per kernel set or list (its detail names it), not once per ban.
+    const key = reason === 'set_full' ? `${reason} ${set} ${detail}` : `${reason} ${set} ${target}`;
     if (this.once.first(key)) this.log.warn({ reason, jail: set, target, detail }, reason === 'set_full' ? 'kernel set full: ban not applied (will retry)' : 'ban refused before the firewall');
   }
 

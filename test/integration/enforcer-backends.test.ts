@@ -182,6 +182,7 @@ describe('enforcer backends against the kernel, inside a namespace', { skip }, (
       assert.equal(b.add({ set: 'sshd', target: t('192.0.2.10'), timeoutMs: 30_000, replace: true }), undefined, 'replacing an entry needs no room');
       await b.commit();
       assert.equal((await b.list()).length, 3);
+      assert.deepEqual(b.status?.().full.map((f) => [f.name, f.entries, f.capacity, f.refused]), [['fbi-sshd-a4', 3, 3, 1]], 'the status names the full set');
     });
   });
 

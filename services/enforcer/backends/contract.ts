@@ -77,7 +77,23 @@ export interface Backend {
   list(): Promise<KernelEntry[]>;
   close(): Promise<void>;
   /** Backend-specific figures for the enforcer's status (xt_recent: entries per list and ip_list_tot). */
-  status?(): Record<string, unknown>;
+  status?(): BackendStatus;
+}
+
+/** A kernel set or list with no room left: further adds to it are refused until room is made. */
+export interface FullSet {
+  /** The kernel object: an xt_recent list or an ipset set. */
+  name: string;
+  entries: number;
+  /** What it holds at most (`ip_list_tot`, `maxelem`). */
+  capacity: number;
+  /** Adds refused since the enforcer started (a waiting ban is retried, so it may count more than once). */
+  refused: number;
+}
+
+/** What a backend adds to the enforcer's `$SRV.STATS`; `full` names every set that refuses adds now. */
+export interface BackendStatus extends Record<string, unknown> {
+  full: FullSet[];
 }
 
 /** Everything a backend needs to know about this host. */

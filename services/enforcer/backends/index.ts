@@ -15,7 +15,8 @@ export const BACKENDS = {
   'dry-run': dryRunBackend,
 } as const satisfies Record<EnforcerBackendName, BackendModule>;
 
-export type { AddEntry, Backend, BackendModule, BackendOptions, BackendTraits, DeleteEntry, KernelEntry, Refusal, SetupStep } from './contract.ts';
+export type { AddEntry, Backend, BackendModule, BackendOptions, BackendStatus, BackendTraits, DeleteEntry, FullSet, KernelEntry, Refusal, SetupStep } from './contract.ts';
+export type { XtRecentStatus } from './xt_recent/index.ts';
 export { DryRunBackend, type DryRunRecord } from './dry-run/index.ts';
 export { createExec, describeCommand, FirewallCommandError, type Exec, type ToolCommand } from './exec.ts';
 export { printSteps, runSteps } from './steps.ts';

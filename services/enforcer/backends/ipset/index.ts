@@ -1,5 +1,5 @@
 import type { EnforcedSet } from '../../sets.ts';
-import type { AddEntry, Backend, BackendModule, BackendOptions, DeleteEntry, KernelEntry, Refusal } from '../contract.ts';
+import type { AddEntry, Backend, BackendModule, BackendOptions, BackendStatus, DeleteEntry, KernelEntry, Refusal } from '../contract.ts';
 import { kindOf, SET_KINDS } from '../names.ts';
 import { runSteps } from '../steps.ts';
 import { parseSave } from './parse.ts';
@@ -22,6 +22,8 @@ class IpsetBackend implements Backend {
   private names = new Map<string, string>();
   /** Kernel set name → entry → when the kernel drops it: to refuse an add before a full set would refuse the batch. */
   private members = new Map<string, Map<string, number>>();
+  /** Kernel set name → adds refused because it held maxelem entries. */
+  private refusals = new Map<string, number>();
   private readonly table: string;
   private readonly maxelem: number;
 
@@ -39,10 +41,9 @@ class IpsetBackend implements Backend {
   add(entry: AddEntry): Refusal | undefined {
     const name = ipsetName(this.table, entry.set, kindOf(entry.target));
     const members = this.membersOf(name);
-    if (!members.has(entry.target.text) && members.size >= this.maxelem) {
-      const now = Date.now();
-      for (const [target, until] of members) if (until <= now) members.delete(target);
-      if (members.size >= this.maxelem) return { reason: 'set_full', detail: `ipset ${name} holds its maxelem of ${this.maxelem} entries` };
+    if (!members.has(entry.target.text) && this.isFull(name)) {
+      this.refusals.set(name, (this.refusals.get(name) ?? 0) + 1);
+      return { reason: 'set_full', detail: `ipset ${name} holds its maxelem of ${this.maxelem} entries` };
     }
     members.set(entry.target.text, entry.timeoutMs === null ? Infinity : Date.now() + entry.timeoutMs);
     this.adds.push(entry);
@@ -74,6 +75,20 @@ class IpsetBackend implements Backend {
   async close(): Promise<void> {
     this.adds = [];
     this.deletes = [];
+  }
+
+  status(): BackendStatus {
+    const full = [...this.names.keys()].filter((name) => this.isFull(name));
+    return { maxelem: this.maxelem, full: full.map((name) => ({ name, entries: this.membersOf(name).size, capacity: this.maxelem, refused: this.refusals.get(name) ?? 0 })) };
+  }
+
+  /** Whether a kernel set holds maxelem entries that have not expired yet (expired ones are forgotten on the way). */
+  private isFull(name: string): boolean {
+    const members = this.membersOf(name);
+    if (members.size < this.maxelem) return false;
+    const now = Date.now();
+    for (const [target, until] of members) if (until <= now) members.delete(target);
+    return members.size >= this.maxelem;
   }
 
   private membersOf(name: string): Map<string, number> {

@@ -3,7 +3,7 @@ import { access, readFile } from 'node:fs/promises';
 import { errorMessage, FleetbanError } from '../../../../shared/errors.ts';
 import { parseTarget, type IpFamily, type Target } from '../../../../shared/ip/index.ts';
 import type { EnforcedSet } from '../../sets.ts';
-import type { AddEntry, Backend, BackendModule, BackendOptions, BackendTraits, DeleteEntry, KernelEntry, Refusal } from '../contract.ts';
+import type { AddEntry, Backend, BackendModule, BackendOptions, BackendStatus, BackendTraits, DeleteEntry, KernelEntry, Refusal } from '../contract.ts';
 import { runSteps } from '../steps.ts';
 import { FAMILIES } from '../xtables.ts';
 import { listFor, listsOf, setupSteps, teardownSteps, type XtList } from './plan.ts';
@@ -12,6 +12,15 @@ import { procLists, XT_RECENT_DIR, type ListWrite, type ProcLists } from './proc
 const IP_LIST_TOT = '/sys/module/xt_recent/parameters/ip_list_tot';
 
 export class XtRecentSetupError extends FleetbanError {}
+
+/** The xt_recent part of the enforcer's `$SRV.STATS`. */
+export interface XtRecentStatus extends BackendStatus {
+  /** How many addresses one list holds (the module's ip_list_tot, or enforcer.xtRecent.listSize when it cannot be read). */
+  ipListTot: number;
+  entriesPerList: Record<string, number>;
+  /** Adds refused per list since the start, because the list was full. */
+  refusedPerList: Record<string, number>;
+}
 
 class XtRecentBackend implements Backend {
   readonly name = 'xt_recent' as const;
@@ -25,6 +34,8 @@ class XtRecentBackend implements Backend {
   /** list → entries in it: a full list would silently evict its oldest entry, so adds past `capacity` are refused. */
   private sizes = new Map<string, number>();
   private capacity = 100;
+  /** list → adds refused because it was full. */
+  private refusals = new Map<string, number>();
   private writes: ListWrite[] = [];
   private counts = { added: 0, deleted: 0 };
 
@@ -66,6 +77,7 @@ class XtRecentBackend implements Backend {
     const address = entry.target.address;
     const held = this.holders(entry.set, address);
     if (!held.has(list.name) && (this.sizes.get(list.name) ?? 0) >= this.capacity) {
+      this.refusals.set(list.name, (this.refusals.get(list.name) ?? 0) + 1);
       return { reason: 'set_full', detail: `xt_recent list ${list.name} holds ip_list_tot=${this.capacity} addresses; one more would silently evict the oldest` };
     }
     // Into the new list first, out of the old ones after: never a moment without a match.
@@ -124,8 +136,15 @@ class XtRecentBackend implements Backend {
     this.writes = [];
   }
 
-  status() {
-    return { ipListTot: this.capacity, entriesPerList: Object.fromEntries(this.sizes) };
+  status(): XtRecentStatus {
+    const names = [...this.sets.values()].flatMap(({ lists }) => FAMILIES.flatMap((family) => lists[family].map((l) => l.name)));
+    const entries = (name: string) => this.sizes.get(name) ?? 0;
+    return {
+      ipListTot: this.capacity,
+      entriesPerList: Object.fromEntries(names.map((name) => [name, entries(name)])),
+      refusedPerList: Object.fromEntries([...this.refusals]),
+      full: names.filter((name) => entries(name) >= this.capacity).map((name) => ({ name, entries: entries(name), capacity: this.capacity, refused: this.refusals.get(name) ?? 0 })),
+    };
   }
 
   private async readCapacity(): Promise<number> {
