@@ -131,6 +131,24 @@ describe('fleetban services: what $SRV.STATS says about each part', () => {
     assert.equal(keyStats('scorer', null), 'redis ?, jails 0, failures 0, bans 0, in flight 0');
   });
 
+  test('an enforcer whose xt_recent list or ipset set is full says which one, how full, and how many adds it refused', () => {
+    const stats = {
+      phase: 'live', activeBans: 103, kernel: { 'xt_recent/sshd': 100 }, streamSequence: 103, refused: { set_full: 4 },
+      backends: {
+        xt_recent: { ipListTot: 100, entriesPerList: { 'fleetban-sshd-v4-600s': 100, 'fleetban-sshd-v4-60s': 3 }, full: [{ name: 'fleetban-sshd-v4-600s', entries: 100, capacity: 100, refused: 3 }] },
+        ipset: { maxelem: 3, full: [{ name: 'fleetban-web-a4', entries: 3, capacity: 3, refused: 1 }] },
+        nftables: { full: [] },
+      },
+    };
+    assert.equal(
+      keyStats('enforcer', stats),
+      'live, active bans 103, kernel entries 100, stream seq 103, refused 4, xt_recent list fleetban-sshd-v4-600s full 100/100 (3 adds refused), ipset set fleetban-web-a4 full 3/3 (1 add refused)',
+    );
+    const lines = renderServices([serviceEntry('enforcer', reply('fleetban-enforcer', 'edge-1', stats), NOW)!]).split('\n');
+    assert.match(lines[1]!, /^enforcer +edge-1 .* xt_recent list fleetban-sshd-v4-600s full 100\/100 \(3 adds refused\)/);
+    assert.equal(keyStats('enforcer', { phase: 'live', backends: { xt_recent: { full: 'not a list' } } }), 'live, active bans 0, kernel entries 0, stream seq 0');
+  });
+
   test('the table lists shippers, then scorers, then enforcers, by host', () => {
     const entries = sortEntries([
       serviceEntry('enforcer', reply('fleetban-enforcer', 'proxy-1', { phase: 'live' }), NOW)!,

@@ -69,9 +69,26 @@ export function keyStats(part: ListedPart, stats: unknown): string {
       return [`redis ${typeof s.redis === 'string' ? s.redis : '?'}`, `jails ${num(s.jails)}`, `failures ${num(s.failures)}`, `bans ${num(s.bans)}`, `in flight ${num(s.inFlight)}`].join(', ');
     case 'enforcer': {
       const refused = sum(Object.values(obj(s.refused)));
-      return [`${typeof s.phase === 'string' ? s.phase : '?'}`, `active bans ${num(s.activeBans)}`, `kernel entries ${sum(Object.values(obj(s.kernel)))}`, `stream seq ${num(s.streamSequence)}`, ...(refused ? [`refused ${refused}`] : [])].join(', ');
+      return [`${typeof s.phase === 'string' ? s.phase : '?'}`, `active bans ${num(s.activeBans)}`, `kernel entries ${sum(Object.values(obj(s.kernel)))}`, `stream seq ${num(s.streamSequence)}`, ...(refused ? [`refused ${refused}`] : []), ...fullSets(s.backends)].join(', ');
     }
   }
+}
+
+/**
+ * `xt_recent list fleetban-sshd-v4-600s full 100/100 (3 adds refused)`: each
+ * kernel list or set an enforcer's backend reports as full, where bans wait.
+ */
+function fullSets(backends: unknown): string[] {
+  const out: string[] = [];
+  for (const [backend, status] of Object.entries(obj(backends))) {
+    const full = obj(status).full;
+    if (!Array.isArray(full)) continue;
+    for (const f of full.map(obj)) {
+      const refused = num(f.refused);
+      out.push(`${backend} ${backend === 'xt_recent' ? 'list' : 'set'} ${typeof f.name === 'string' ? f.name : '?'} full ${num(f.entries)}/${num(f.capacity)}${refused ? ` (${refused} add${refused === 1 ? '' : 's'} refused)` : ''}`);
+    }
+  }
+  return out;
 }
 
 export function sortEntries(entries: ServiceEntry[]): ServiceEntry[] {
