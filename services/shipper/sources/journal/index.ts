@@ -5,7 +5,11 @@ import { errorMessage } from '../../../../shared/errors.ts';
 import { journalWhere } from '../../ids.ts';
 import { LineSplitter } from '../lines.ts';
 import type { Source, SourceContext, SourceKind, SourceLine, Stream } from '../types.ts';
-import { followArgs, lastEntryArgs, parseJournalLine, type JournalctlOptions } from './parse.ts';
+import { followArgs, lastEntryArgs, MAX_ENTRY_BYTES, parseJournalLine, type JournalctlOptions } from './parse.ts';
+
+export { matchArgs } from './parse.ts';
+export { readJournal, JournalReadError } from './read.ts';
+export type { JournalEntry, JournalReadOptions } from './parse.ts';
 
 /** The journal source takes everything from the jail's filter (journalmatch, the line format). */
 export type JournalSpec = Record<string, never>;
@@ -15,8 +19,6 @@ interface JournalCheckpoint {
   cursor: string | null;
 }
 
-/** A journal line longer than this (JSON of one entry) is skipped rather than held. */
-const MAX_ENTRY_BYTES = 1 << 20;
 const RESTART_BACKOFF = { base: 500, max: 30_000 };
 
 /**

@@ -7,6 +7,9 @@
 export type JournalValue = string | string[];
 export type JournalEntry = Record<string, JournalValue>;
 
+/** A journal line longer than this (JSON of one entry) is skipped rather than held. */
+export const MAX_ENTRY_BYTES = 1 << 20;
+
 export type ParsedEntry = { ok: true; cursor: string; entry: JournalEntry; time: number | undefined } | { ok: false; reason: string };
 
 const decoder = new TextDecoder('utf-8');
@@ -93,6 +96,35 @@ export function lastEntryArgs(options: JournalctlOptions): string[] {
   return [
     '--output=json', '--all', '--quiet', '--no-pager', '--lines=1',
     ...(options.directory ? [`--directory=${options.directory}`] : []),
+    '--', ...matchArgs(options.match),
+  ];
+}
+
+/**
+ * What else fail2ban's systemd backend may be told (`systemd-journal[journalpath=…]`, see
+ * `man jail.conf`), as journalctl options: `journalfiles` → `--file`, `namespace` →
+ * `--namespace`, and the journal kinds `journalflags` selects.
+ */
+export interface JournalReadOptions extends JournalctlOptions {
+  files?: readonly string[];
+  namespace?: string;
+  /** `--system` (system services and the kernel), `--user` (the current user's services). */
+  system?: boolean;
+  user?: boolean;
+  /** `--merge`: remote machines' journals too. */
+  merge?: boolean;
+}
+
+/** Arguments that print every matching entry once, oldest first, and exit (no `--follow`). */
+export function readArgs(options: JournalReadOptions): string[] {
+  return [
+    '--output=json', '--all', '--quiet', '--no-pager',
+    ...(options.directory ? [`--directory=${options.directory}`] : []),
+    ...(options.files ?? []).map((f) => `--file=${f}`),
+    ...(options.namespace ? [`--namespace=${options.namespace}`] : []),
+    ...(options.system ? ['--system'] : []),
+    ...(options.user ? ['--user'] : []),
+    ...(options.merge ? ['--merge'] : []),
     '--', ...matchArgs(options.match),
   ];
 }
