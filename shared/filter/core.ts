@@ -78,8 +78,12 @@ export class MatcherCore {
   private readonly held: Held = { name: 'mlfforget', has: false, value: undefined };
   private readonly dateContext: StrptimeContext;
   readonly stats: CoreStats;
-  /** The prefregex matched the last line (for fail2ban-regex's count). */
-  prefregexMatchedLast = false;
+  /**
+   * fail2ban's prefRegex.hasMatched() (what fail2ban-regex counts): the
+   * result of the prefregex's last search. A line whose ignoreregex matched
+   * before the prefregex was tried leaves it as the line before set it.
+   */
+  prefregexHasMatched = false;
   /** An ignoreregex matched during the last line. */
   ignoredLast = false;
   /**
@@ -143,7 +147,6 @@ export class MatcherCore {
    */
   processLine(line: string, now: number, given?: { dateText: string; time: number }, lineNl?: string): Failure[] {
     this.nowMs = now;
-    this.prefregexMatchedLast = false;
     this.ignoredLast = false;
     const nowSec = now / 1000;
     let tuple: TupleLine;
@@ -243,8 +246,8 @@ export class MatcherCore {
     let preRaw: RegExpExecArray | undefined;
     if (f.prefregex) {
       const hit = f.prefregex.search(buf, orgBuffer);
+      this.prefregexHasMatched = hit !== null;
       if (!hit) return failList;
-      this.prefregexMatchedLast = true;
       this.stats.prefregexMatched++;
       preRaw = hit.raw;
       const repl = f.prefregex.contentOf(preRaw);

@@ -8,9 +8,9 @@ export { ConfigSet, type ConfigSource } from './config/reader.ts';
 export { MatcherCore, type CoreMode, type CoreStats, type Failure, type FailureId } from './core.ts';
 export { DatePatternError, FilterConfigError, FilterError, FilterNotFoundError, RegexSyntaxError } from './errors.ts';
 export { buildFilter, BuiltFilter } from './filter.ts';
-export { CIDR_UNSPEC, canonicalAddress, fail2banIpText, inetAton } from './ipaddr.ts';
+export { CIDR_UNSPEC, canonicalAddress, fail2banIpText, inetAton, parseIpv4, parseIpv6 } from './ipaddr.ts';
 export type { TupleLine } from './failregex.ts';
-export { journalLine } from './journal.ts';
+export { journalDate, journalLine, journalMicros } from './journal.ts';
 export {
   fail2banCacheRoot,
   fail2banPackageDir,

@@ -1,3 +1,5 @@
+import { wallOf, wallValue, type LocalZone } from './date/zones.ts';
+
 /**
  * A journald entry (`journalctl --output=json` fields) as the line fail2ban's
  * systemd backend builds from it (FilterSystemd.formatJournalEntry):
@@ -23,8 +25,13 @@ export function journalLine(entry: Record<string, unknown>): { line: string; tim
     }
   }
   parts.push(message(entry.MESSAGE));
-  const micros = Number(text(entry._SOURCE_REALTIME_TIMESTAMP) || text(entry.__REALTIME_TIMESTAMP));
+  const micros = journalMicros(entry);
   return { line: parts.join(' ').replaceAll('\n', '\\n'), time: Number.isFinite(micros) ? Math.floor(micros / 1000) : NaN };
+}
+
+/** The entry's time in microseconds since the epoch: its source time when it has one, else the receive time; NaN when neither. */
+export function journalMicros(entry: Record<string, unknown>): number {
+  return Number(text(entry._SOURCE_REALTIME_TIMESTAMP) || text(entry.__REALTIME_TIMESTAMP));
 }
 
 /** A field value: journalctl writes a repeated field as an array, a binary one as an array of bytes. */
@@ -52,4 +59,25 @@ function pythonInt(value: string): number | undefined {
   if (/^[+-]?0[oO][0-7]+$/.test(s)) return Number.parseInt(s.replace(/0[oO]/, ''), 8);
   if (/^[+-]?0[bB][01]+$/.test(s)) return Number.parseInt(s.replace(/0[bB]/, ''), 2);
   return undefined;
+}
+
+/**
+ * The date text fail2ban-regex puts before an entry's line, and the time it
+ * gives the entry. python-systemd turns the entry's time into a datetime in
+ * the zone offset in force when the process started (one fixed offset, also
+ * for entries from the other side of a DST change); fail2ban prints it with
+ * isoformat() (`2025-01-05T10:00:00.123456+01:00`) and takes the time back
+ * with time.mktime() of its wall clock, which reads it in the local zone.
+ */
+export function journalDate(zone: LocalZone, micros: number, startedMs: number): { dateText: string; time: number } {
+  const seconds = Math.floor(micros / 1e6);
+  const fraction = micros - seconds * 1e6;
+  const startSecond = Math.floor(startedMs / 1000) * 1000;
+  const offsetMs = wallValue(zone.toWall(startSecond)) - startSecond;
+  const wall = wallOf(seconds * 1000 + offsetMs);
+  const p = (n: number, l = 2) => String(n).padStart(l, '0');
+  const offsetMin = Math.round(Math.abs(offsetMs) / 60000);
+  const offset = `${offsetMs < 0 ? '-' : '+'}${p(Math.floor(offsetMin / 60))}:${p(offsetMin % 60)}`;
+  const dateText = `${p(wall.y, 4)}-${p(wall.mo)}-${p(wall.d)}T${p(wall.h)}:${p(wall.mi)}:${p(wall.s)}${fraction ? `.${p(fraction, 6)}` : ''}${offset}`;
+  return { dateText, time: zone.fromWall(wall) / 1000 + fraction / 1e6 };
 }
