@@ -32,8 +32,8 @@ const positiveInt = (v: string) => {
 };
 
 /**
- * `fleetban regex LOG REGEX [IGNOREREGEX]`: tests a filter on a log file or
- * a line, with fail2ban-regex's options and output, so scripts written for
+ * `fleetban regex LOG REGEX [IGNOREREGEX]`: tests a filter on a log file, a
+ * line or the journal, with fail2ban-regex's options and output, so scripts written for
  * fail2ban-regex keep working (`-o ip` prints the same addresses in the
  * same order).
  */
@@ -43,7 +43,7 @@ export const regexCommand = {
     program
       .command('regex')
       .description('test a fail2ban filter (name with options, file, or regex) on a log file or a line, like fail2ban-regex')
-      .argument('<log>', 'a log file, or a log line')
+      .argument('<log>', 'a log file, a log line, or systemd-journal (with the backend\'s options: systemd-journal[journalpath=DIR]) to read the journal through journalctl')
       .argument('<regex>', 'a filter name (sshd, sshd[mode=aggressive]), a filter file, or a failregex')
       .argument('[ignoreregex]', 'an ignoreregex, or a filter file whose ignoreregex to use')
       .option('-c, --config <dir>', 'fail2ban config dir (its filter.d is searched first) or a filter.d dir')
@@ -54,7 +54,7 @@ export const regexCommand = {
       .option('-r, --raw', 'raw hosts: report host names as they are')
       .addOption(new Option('--usedns <mode>', 'what <HOST> matches: yes/warn (names too, never resolved), no (addresses only), raw').choices(['yes', 'warn', 'no', 'raw']))
       .option('-L, --maxlines <n>', 'maxlines for multi-line regexes', positiveInt)
-      .option('-m, --journalmatch <match>', 'journalctl style matches overriding the filter\'s (shown, not used on files)')
+      .option('-m, --journalmatch <match>', 'journalctl style matches (FIELD=value, + between alternatives) used instead of the filter\'s journalmatch; LOG systemd-journal only')
       .addOption(new Option('-l, --log-level <level>', 'accepted for fail2ban-regex compatibility').hideHelp())
       .option('-v, --verbose', 'list the failures found by each regex', (_v: string, prev: number | undefined) => (prev ?? 0) + 1)
       .addOption(new Option('--verbosity <n>', 'accepted for fail2ban-regex compatibility').hideHelp())

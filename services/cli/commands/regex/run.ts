@@ -1,11 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
 import { errorMessage } from '../../../../shared/errors.ts';
-import { FilterError, type UseDns } from '../../../../shared/filter/index.ts';
+import { FilterError, journalLine, journalMicros, type UseDns } from '../../../../shared/filter/index.ts';
 import { EXIT, type CliIo } from '../../command.ts';
 import type { RegexOpts } from './index.ts';
+import { describeMatch, isJournalLog, journalMatch, journalOptions, JournalSpecError } from './journal.ts';
 import { forEachLine, progressBar } from './lines.ts';
-import { formatJson, formatOut, formatReport } from './output.ts';
+import { formatJson, formatOut, formatReport, pyRepr } from './output.ts';
 import { readSource, RegexSession, type SessionOptions } from './session.ts';
+
+/** The journal is read with this journalctl (found on PATH). */
+const JOURNALCTL = 'journalctl';
 
 /** Files bigger than this get a progress bar on a terminal. */
 const PROGRESS_FROM_BYTES = 8 * 1024 * 1024;
@@ -14,9 +18,8 @@ const PROGRESS_FROM_BYTES = 8 * 1024 * 1024;
 export async function runRegex(io: CliIo, log: string, regex: string, ignoreregex: string | undefined, opts: RegexOpts): Promise<number> {
   if (opts.printNoMissed && opts.printAllMissed) return usage('--print-no-missed and --print-all-missed are mutually exclusive.');
   if (opts.printNoIgnored && opts.printAllIgnored) return usage('--print-no-ignored and --print-all-ignored are mutually exclusive.');
-  if (log.startsWith('systemd-journal')) {
-    return usage('reading the journal directly is not supported: save entries with journalctl and test the file, or let the shipper read the journal');
-  }
+  const isFile = existsSync(log) && statSync(log).isFile();
+  const fromJournal = !isFile && isJournalLog(log);
   let encoding = opts.encoding;
   try {
     new TextDecoder(encoding);
@@ -31,9 +34,10 @@ export async function runRegex(io: CliIo, log: string, regex: string, ignorerege
   };
   const options: SessionOptions = {
     configDir: opts.config,
-    datepattern: opts.datepattern,
+    datepattern: opts.datepattern || undefined,
     maxlines: opts.maxlines,
-    journalmatch: opts.journalmatch,
+    // As fail2ban-regex: a LOG naming the journal reads the filter for the systemd backend (logtype journal).
+    backend: isJournalLog(log) ? 'systemd' : undefined,
     usedns: opts.usedns as UseDns | undefined,
     raw: Boolean(opts.raw),
     checkAll: opts.checkAll,
@@ -75,20 +79,53 @@ export async function runRegex(io: CliIo, log: string, regex: string, ignorerege
   say('Running tests');
   say('=============');
   say('');
-  const describe = (kind: string, src: typeof session.fail) =>
-    src.kind === 'filter'
-      ? say(`Use ${kind.padStart(11)} filter file : ${src.label}, basedir: ${src.basedir}`)
-      : say(`Use ${kind.padStart(11)} line : ${shortstr(src.label)}`);
-  describe('failregex', session.fail);
-  if (session.ignore) describe('ignoreregex', session.ignore);
-  if (opts.maxlines !== undefined || session.fail.definition?.maxlines !== undefined) say(`Use         maxlines : ${session.filter.maxlines}`);
-  if (session.filter.datepattern !== undefined) {
+  const describe = (kind: string, src: typeof session.fail) => {
+    if (src.kind === 'regex') return say(`Use ${kind.padStart(11)} line : ${shortstr(src.label)}`);
+    if (src.foreign) say(`Use ${kind.padStart(11)} file : ${src.label}`);
+    else say(`Use ${kind.padStart(11)} filter file : ${src.label}, basedir: ${src.basedir}`);
+    if (src.options && Object.keys(src.options).length > 0) say(`Use   filter options : ${pyRepr(src.options)}`);
+  };
+  const sayMaxlines = () => say(`Use         maxlines : ${session.filter.maxlines}`);
+  const sayDatepattern = () => {
     const t = session.dateTemplates() ?? [];
     const name = t.length === 0 || t.length > 2 ? 'Default Detectors' : t[0]!.name;
     say(`Use      datepattern : ${session.filter.datepattern} : ${name}`);
-  }
-  const isFile = existsSync(log) && statSync(log).isFile();
-  if (isFile) {
+  };
+  // fail2ban-regex's order: the command line's settings, the filter, what the filter sets, the ignoreregex.
+  if (options.maxlines !== undefined) sayMaxlines();
+  if (options.datepattern !== undefined) sayDatepattern();
+  describe('failregex', session.fail);
+  if (options.maxlines === undefined && session.fail.definition?.maxlines !== undefined) sayMaxlines();
+  if (options.datepattern === undefined && session.filter.datepattern !== undefined) sayDatepattern();
+  if (session.ignore) describe('ignoreregex', session.ignore);
+  if (fromJournal) {
+    let journal;
+    try {
+      journal = { ...journalOptions(log), match: journalMatch(opts.journalmatch, session.fail.definition) };
+    } catch (err) {
+      if (err instanceof JournalSpecError) return usage(err.message);
+      throw err;
+    }
+    say('Use         systemd journal');
+    say(`Use         encoding : ${encoding.toUpperCase()}`);
+    if (journal.match.length > 0) say(`Use    journal match : ${describeMatch(journal.match)}`);
+    say('');
+    flush();
+    // Loaded here only: the journal reader is the shipper's, and most runs read a file.
+    const { readJournal, JournalReadError } = await import('../../../shipper/sources/journal/index.ts');
+    let skipped = 0;
+    try {
+      for await (const entry of readJournal(JOURNALCTL, journal, () => skipped++)) {
+        session.pushEntry(journalLine(entry).line, journalMicros(entry));
+      }
+    } catch (err) {
+      if (!(err instanceof JournalReadError)) throw err;
+      flush();
+      io.stderr.write(`ERROR: ${errorMessage(err)}\n`);
+      return EXIT.unavailable;
+    }
+    if (skipped) io.stderr.write(`fleetban regex: ${skipped} line(s) of journalctl's output were not journal entries; left out\n`);
+  } else if (isFile) {
     say(`Use         log file : ${log}`);
     say(`Use         encoding : ${encoding.toUpperCase()}`);
     say('');

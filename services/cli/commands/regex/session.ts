@@ -1,7 +1,10 @@
+import { basename, dirname, resolve } from 'node:path';
 import {
   CIDR_UNSPEC,
   compileFilter,
+  extractOptions,
   inetAton,
+  journalDate,
   newCore,
   readFilterDefinition,
   zoneSettings,
@@ -12,6 +15,7 @@ import {
   type MatcherCore,
   type TupleLine,
   type UseDns,
+  type ZoneSettings,
 } from '../../../../shared/filter/index.ts';
 import { FilterNotFoundError } from '../../../../shared/filter/index.ts';
 
@@ -27,8 +31,9 @@ export interface SessionOptions {
   configDir?: string;
   datepattern?: string;
   maxlines?: number;
-  journalmatch?: string;
   usedns?: UseDns;
+  /** `systemd` when LOG is the journal: the filter's `logtype` is `journal` then, as in fail2ban. */
+  backend?: string;
   raw: boolean;
   checkAll: boolean;
   out?: string;
@@ -53,6 +58,10 @@ export interface Source {
   /** The filter name or file, or the regex text. */
   label: string;
   basedir?: string;
+  /** A filter file outside a filter.d: fail2ban-regex names it as given ("Use   failregex file : PATH"). */
+  foreign?: boolean;
+  /** The options given with the filter's name (`sshd[mode=aggressive]`), in their order. */
+  options?: Record<string, string>;
   definition?: FilterDefinition;
 }
 
@@ -85,10 +94,13 @@ function searchDirs(configDir?: string): string[] | undefined {
 export function readSource(value: string, options: SessionOptions): Source {
   if (FILTER_LIKE.test(value)) {
     try {
-      const definition = readFilterDefinition(value, { dirs: searchDirs(options.configDir) });
+      const definition = readFilterDefinition(value, { dirs: searchDirs(options.configDir), ...(options.backend && { backend: options.backend }) });
       const first = definition.files[0] ?? '';
       const basedir = first.includes('/filter.d/') ? first.slice(0, first.lastIndexOf('/filter.d/')) : first.slice(0, first.lastIndexOf('/'));
-      return { kind: 'filter', label: definition.name, definition, basedir };
+      const { name, options: given } = extractOptions(value);
+      const dir = dirname(resolve(name));
+      const foreign = name.includes('/') && basename(dir) !== 'filter.d' && (options.configDir === undefined || dir !== resolve(options.configDir));
+      return { kind: 'filter', label: foreign ? name : definition.name, definition, basedir, foreign, options: given };
     } catch (err) {
       if (!(err instanceof FilterNotFoundError)) throw err;
     }
@@ -108,6 +120,7 @@ export class RegexSession {
   /** Failures whose host is a name: fail2ban would resolve it; fleetban never does, so they count as no failure. */
   unresolved = 0;
   private started: number | undefined;
+  private readonly zones: ZoneSettings;
   elapsedMs = 0;
 
   constructor(
@@ -128,13 +141,13 @@ export class RegexSession {
     this.filter = compileFilter(merged, {
       maxlines: options.maxlines,
       datepattern: options.datepattern,
-      journalmatch: options.journalmatch,
       usedns: options.usedns,
     });
     const mode: CoreMode = options.out
       ? { checkAllRegex: false, ignorePending: true, returnRawHost: options.raw, dateFromNow: false }
       : { checkAllRegex: options.checkAll, ignorePending: false, returnRawHost: options.raw, dateFromNow: false, snapshot: options.keepFailures };
-    this.core = newCore(this.filter, zoneSettings({ logtimezone: options.timezone, timezone: options.localZone }), mode);
+    this.zones = zoneSettings({ logtimezone: options.timezone, timezone: options.localZone });
+    this.core = newCore(this.filter, this.zones, mode);
     this.core.warm();
     this.failregex = merged.failregex.map((regex) => ({ regex, hits: 0, failures: [] }));
     this.ignoreregex = merged.ignoreregex.map((regex) => ({ regex, hits: 0, failures: [] }));
@@ -142,7 +155,6 @@ export class RegexSession {
 
   /** One line of the log (fail2ban-regex skips empty lines and lines starting with `#`). */
   push(rawLine: string): void {
-    this.started ??= performance.now();
     let end = rawLine.length;
     while (end > 0 && (rawLine.charCodeAt(end - 1) === 10 || rawLine.charCodeAt(end - 1) === 13)) end--;
     const line = end === rawLine.length ? rawLine : rawLine.slice(0, end);
@@ -150,10 +162,28 @@ export class RegexSession {
     const text = line.length > this.options.maxLineLength ? line.slice(0, this.options.maxLineLength) : line;
     // A line read with its `\n` is handed over with it too: the regexes see its tail and `\n`.
     const withNewline = text === line && end === rawLine.length - 1 && rawLine.charCodeAt(end) === 10 ? rawLine : undefined;
+    this.test(line, text, undefined, withNewline);
+  }
+
+  /**
+   * One journal entry as fail2ban's systemd backend hands it over: its line
+   * (see journalLine) and its time, epoch microseconds. No date is looked
+   * for in the line; the entry's date stands before it where the line is
+   * shown (see journalDate). Empty lines are tested too.
+   */
+  pushEntry(line: string, micros: number): void {
+    const { dateText, time } = journalDate(this.zones.zone, micros, this.now);
+    const text = line.length > this.options.maxLineLength ? line.slice(0, this.options.maxLineLength) : line;
+    this.test(`${dateText} ${line}`, text, { dateText: `${dateText} `, time });
+  }
+
+  /** fail2ban-regex's testRegex and its counting; `line` is the line as shown, `text` what is matched. */
+  private test(line: string, text: string, given: { dateText: string; time: number } | undefined, withNewline?: string): void {
+    this.started ??= performance.now();
     const maxlines = this.filter.maxlines;
     const before = maxlines > 1 ? this.core.buffered.slice() : NO_LINES;
     const fullBuffer = before.length >= maxlines;
-    const all = this.core.processLine(text, this.now, undefined, withNewline);
+    const all = this.core.processLine(text, this.now, given, withNewline);
     let found = all;
     for (let i = 0; i < all.length; i++) {
       if (all[i]!.id?.kind !== 'name') continue;
@@ -177,7 +207,7 @@ export class RegexSession {
       this.options.onFailures?.(ret);
     }
     if (this.options.out) return;
-    if (this.core.prefregexMatchedLast) this.prefregexMatched++;
+    if (this.core.prefregexHasMatched) this.prefregexMatched++;
     const s = this.stats;
     if (maxlines > 1) {
       const now = this.core.buffered;
