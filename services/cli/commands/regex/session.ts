@@ -95,7 +95,8 @@ export function readSource(value: string, options: SessionOptions): Source {
   if (FILTER_LIKE.test(value)) {
     try {
       const definition = readFilterDefinition(value, { dirs: searchDirs(options.configDir), ...(options.backend && { backend: options.backend }) });
-      const first = definition.files[0] ?? '';
+      // The filter's own file, not the first one read (that may be an include before it).
+      const first = definition.files.find((f) => basename(f).replace(/\.(?:conf|local)$/, '') === definition.name) ?? definition.files[0] ?? '';
       const basedir = first.includes('/filter.d/') ? first.slice(0, first.lastIndexOf('/filter.d/')) : first.slice(0, first.lastIndexOf('/'));
       const { name, options: given } = extractOptions(value);
       const dir = dirname(resolve(name));
