@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { binFleetban, cli, fail2banSkipReason, runFail2banRegex, tempDir } from '../harness/index.ts';
+import { binFleetban, cli, fail2banPackage, fail2banSkipReason, runFail2banRegex, tempDir } from '../harness/index.ts';
 
 /**
  * `fleetban regex` against the real fail2ban-regex (Debian's package,
@@ -12,6 +12,68 @@ import { binFleetban, cli, fail2banSkipReason, runFail2banRegex, tempDir } from 
  * in the same order, and the summaries must count the same lines.
  */
 const skip = fail2banSkipReason({ python: true });
+
+/**
+ * What of an output can agree: without the processing time, without
+ * fleetban's note that it never resolves host names, and with the members of
+ * each Python set sorted (fail2ban prints a set in hash order, which changes
+ * from run to run).
+ */
+function comparable(out: string): string {
+  return out
+    .replace(/^\[processed in [\d.]+ sec\]\n/m, '')
+    .replace(/^\d+ match\(es\) found a host name[^\n]*\n\n/m, '')
+    .replace(/\{'[^']*'(?:, '[^']*')+\}/g, (set) => `{${set.slice(1, -1).split(', ').sort().join(', ')}}`);
+}
+
+/** Runs `fleetban regex ARGS` (in-process) and fail2ban-regex ARGS, both on the package's config dir; both must succeed. */
+async function bothTools(args: readonly string[]): Promise<{ ours: string; theirs: string }> {
+  const theirs = await runFail2banRegex(args);
+  const ours = await cli('regex', '-c', fail2banPackage()!.configDir, ...args);
+  assert.equal(theirs.code, 0, `fail2ban-regex ${args.join(' ')}: ${theirs.stdout}${theirs.stderr}`);
+  assert.equal(ours.code, 0, `fleetban regex ${args.join(' ')}: ${ours.stderr}`);
+  return { ours: comparable(ours.stdout), theirs: comparable(theirs.stdout) };
+}
+
+/** Two-line failures (a user, then the address), for -L and multi-line output. */
+function multiLines(): string[] {
+  return [
+    '2025-01-05 10:00:01 login attempt user alice',
+    '2025-01-05 10:00:02 rejected from 192.0.2.31',
+    '2025-01-05 10:00:03 unrelated line',
+    '2025-01-05 10:00:04 login attempt user bob <F-USER>',
+    '2025-01-05 10:00:05 rejected from 2001:db8::31',
+    '2025-01-05 10:00:06 login attempt user carol',
+    '2025-01-05 10:00:07 something else',
+    '2025-01-05 10:00:08 rejected from 198.51.100.31',
+    '2025-01-05 10:00:09 rejected from 203.0.113.31',
+    '# a comment line',
+    '',
+  ];
+}
+const MULTI_REGEX = 'login attempt user <F-USER>\\S+</F-USER>.*\\n.*rejected from <HOST>$';
+
+/**
+ * Addresses, networks and names in every form the address tags take or
+ * refuse. Names are under .invalid, so no resolver anywhere knows them.
+ */
+function tagLines(): string[] {
+  const rows = [
+    ['192.0.2.1', '192.0.2.0/24', 'host1.example.invalid'],
+    ['2001:db8::1', '2001:db8::/32', '2001-db8--1.example.invalid'],
+    ['198.51.100.7', '198.51.100.0/25', '198.51.100.7'],
+    ['203.0.113.9', '203.0.113.9/32', '[2001:db8::3]'],
+    ['::ffff:192.0.2.5', '::ffff:192.0.2.0/120', '192.0.2.5.example.invalid'],
+    ['2001:DB8:0:0::2', '2001:DB8::/48', '-bad-.example.invalid'],
+    ['[2001:db8::4]', '192.0.2.0/0', '192.0.2.99'],
+    ['192.0.2.300', '192.0.2.0/33', 'exa_mple.invalid'],
+    ['198.51.100.015', '2001:db8::/129', 'UPPER.EXAMPLE.INVALID'],
+    ['0.0.0.0', '203.0.113.0/28', '2001:db8::5'],
+    ['2001:db8::192.0.2.1', '2001:db8::1/64', 'host.invalid.'],
+    ['192.0.2.1:8080', '192.0.2.128/25,', '203.0.113.77'],
+  ];
+  return rows.map(([addr, net, name], i) => `2025-01-05 10:00:${String(i + 1).padStart(2, '0')} deny ${addr} net ${net} name ${name}`);
+}
 
 function sshLines(): string[] {
   const lines: string[] = [];
@@ -81,6 +143,8 @@ describe('fleetban regex', () => {
   let dir: ReturnType<typeof tempDir>;
   let sshLog: string;
   let webLog: string;
+  let multiLog: string;
+  let tagLog: string;
 
   before(async () => {
     dir = tempDir('fleetban-regex');
@@ -88,6 +152,10 @@ describe('fleetban regex', () => {
     webLog = join(dir.path, 'web.log');
     writeFileSync(sshLog, `${sshLines().join('\n')}\n`);
     writeFileSync(webLog, `${webLines().join('\n')}\n`);
+    multiLog = join(dir.path, 'multi.log');
+    writeFileSync(multiLog, `${multiLines().join('\n')}\n`);
+    tagLog = join(dir.path, 'tags.log');
+    writeFileSync(tagLog, `${tagLines().join('\n')}\n`);
   });
   after(async () => {
     dir?.remove();
@@ -119,6 +187,112 @@ describe('fleetban regex', () => {
       assert.ok(lines(theirs.stdout), theirs.stdout);
       assert.equal(lines(ours.stdout), lines(theirs.stdout), filter);
     }
+  });
+
+  const outputs: Array<[string, string[]]> = [
+    ['row', []],
+    ['msg', []],
+    ['id', []],
+    ['host', []],
+    ['user', []],
+    ['<ip> <F-USER>', []],
+    ['<fid>|<time>|<F-PORT>|<F-NOPE>|<failures>|<family>|<ip-rev>|<F-MLFID>|<msg><br>--<sp>', []],
+    ['row', ['-r']],
+  ];
+  for (const [format, extra] of outputs) {
+    test(`-o ${format}${extra.length ? ` ${extra.join(' ')}` : ''} prints what fail2ban-regex prints, on sshd and apache-auth logs`, { skip }, async () => {
+      for (const [log, filter] of [[sshLog, 'sshd'], [webLog, 'apache-auth']] as const) {
+        const { ours, theirs } = await bothTools([...extra, '-o', format, log, filter]);
+        assert.ok(theirs.trim().length > 0, `fail2ban-regex printed failures for ${filter}`);
+        assert.equal(ours, theirs, `${filter} -o ${format}`);
+      }
+    });
+  }
+
+  test('the whole report agrees with fail2ban-regex\'s: per-regex hit counts, date template hits, lines and the listed lines', { skip }, async () => {
+    const own = join(dir.path, 'own.conf');
+    writeFileSync(own, '[Definition]\nfailregex = ^\\s*\\S+ sshd\\[\\d+\\]: Failed password for (?:invalid user )?<F-USER>\\S+</F-USER> from <HOST>\nignoreregex = for root from\ndatepattern = {^LN-BEG}%%b\\s+%%d %%H:%%M:%%S\nmaxlines = 1\n');
+    const runs: string[][] = [
+      [sshLog, 'sshd'],
+      [sshLog, 'sshd[mode=aggressive]'],
+      [webLog, 'apache-auth'],
+      [webLog, 'nginx-http-auth'],
+      ['--print-all-matched', sshLog, 'sshd'],
+      ['--print-all-missed', sshLog, 'sshd'],
+      ['--print-all-matched', '--print-all-missed', webLog, 'apache-auth'],
+      ['--print-no-missed', '--print-all-ignored', sshLog, 'sshd'],
+      ['--no-check-all', sshLog, 'sshd'],
+      [sshLog, 'sshd', 'for root from'],
+      [sshLog, own],
+      ['-L', '2', sshLog, own],
+      ['-d', '^%b\\s+%d %H:%M:%S', sshLog, 'sshd'],
+      ['-d', 'Epoch', '--print-all-missed', sshLog, 'sshd'],
+      ['-d', '{^LN-BEG}%Y/%m/%d %H:%M:%S', webLog, 'nginx-http-auth'],
+      ['-L', '3', '--print-all-matched', '--print-all-missed', multiLog, MULTI_REGEX],
+      ['-L', '2', multiLog, MULTI_REGEX],
+      ['-L', '1', '--print-all-missed', sshLog, 'sshd'],
+    ];
+    for (const args of runs) {
+      const { ours, theirs } = await bothTools(args);
+      assert.match(theirs, /^Failregex: \d+ total$/m);
+      assert.match(theirs, /^Date template hits:$/m);
+      assert.equal(ours, theirs, args.join(' '));
+    }
+  });
+
+  test('-d and -L change what -o prints as they change fail2ban-regex\'s', { skip }, async () => {
+    const runs: string[][] = [
+      ['-d', '^%b\\s+%d %H:%M:%S', '-o', '<ip> <time>', sshLog, 'sshd'],
+      ['-d', 'Epoch', '-o', 'ip', sshLog, 'sshd'],
+      ['-L', '3', '-o', 'ip', multiLog, MULTI_REGEX],
+      ['-L', '3', '-o', 'msg', multiLog, MULTI_REGEX],
+      ['-L', '3', '-o', 'row', multiLog, MULTI_REGEX],
+      ['-L', '3', '-o', '<ip> [<msg>] <F-USER>', multiLog, MULTI_REGEX],
+      ['-L', '2', '-o', 'ip', multiLog, MULTI_REGEX],
+    ];
+    for (const args of runs) {
+      const { ours, theirs } = await bothTools(args);
+      assert.equal(ours, theirs, args.join(' '));
+    }
+  });
+
+  test('<ADDR>, <IP4>, <IP6>, <CIDR>, <SUBNET> and <DNS> in failregexes given on the command line take what fail2ban-regex takes', { skip }, async () => {
+    const regexes = [
+      'deny <ADDR> ',
+      'deny <IP4> ',
+      'deny <IP6> ',
+      'deny (?:<IP4>|<IP6>) net',
+      'deny <HOST> ',
+      'deny <SUBNET> ',
+      'net <SUBNET>\\s',
+      'net <SUBNET>',
+      'net <ADDR>/<CIDR>',
+      'net <IP4>/<CIDR>',
+      'net <IP6>/<CIDR>',
+      'net (?:<IP4>|<IP6>)(?:/<CIDR>)?',
+      'deny <ADDR> net \\S+/<CIDR>',
+      'name <DNS>$',
+      'name <HOST>$',
+      'name <F-ID><DNS></F-ID>$',
+      'deny <F-ID>\\S+</F-ID> net <SUBNET>',
+    ];
+    for (const regex of regexes) {
+      for (const out of ['ip', 'row', '<ip>|<fid>|<F-CIDR>|<F-IP4>|<F-IP6>|<F-DNS>|<family>|<ip-rev>']) {
+        const { ours, theirs } = await bothTools(['-o', out, tagLog, regex]);
+        assert.equal(ours, theirs, `-o ${out} ${regex}`);
+      }
+      const { ours, theirs } = await bothTools([tagLog, regex]);
+      assert.equal(ours, theirs, regex);
+    }
+  });
+
+  test('a failregex with <CIDR> but no address is refused, as fail2ban-regex refuses it', { skip }, async () => {
+    const theirs = await runFail2banRegex(['-o', 'ip', tagLog, 'net <CIDR>\\s']);
+    const ours = await cli('regex', '-o', 'ip', tagLog, 'net <CIDR>\\s');
+    assert.notEqual(theirs.code, 0);
+    assert.match(theirs.stdout, /No failure-id group/);
+    assert.equal(ours.code, 78);
+    assert.match(ours.stderr, /No failure-id group/);
   });
 
   test('an address an attacker puts in the user name does not come out as the host', { skip }, async () => {
