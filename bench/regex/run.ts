@@ -11,11 +11,15 @@
  * Before timing anything it checks both tools agree: the same line counts in
  * the summaries and byte-identical `-o ip` output.
  *
+ * The issue's target is per core, so both tools run pinned to CPU 0 with
+ * `taskset -c 0` (util-linux) when it is there and works; the output says
+ * whether they were pinned.
+ *
  *   node --import tsx bench/regex/run.ts [--lines N] [--runs N]
  *
  * Needs the fail2ban cache that infra/setup/setup.sh fills (python3 too).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +37,15 @@ if (!pkg) {
   process.exit(1);
 }
 
+/** How the tools are pinned to one core: taskset's arguments, or why they are not pinned. */
+function pinning(): { prefix: string[]; note: string } {
+  const probe = spawnSync('taskset', ['-c', '0', 'true'], { encoding: 'utf8' });
+  if (probe.error) return { prefix: [], note: `not pinned to one core: taskset (util-linux) cannot run (${probe.error.message}); each tool may use several cores` };
+  if (probe.status !== 0) return { prefix: [], note: `not pinned to one core: taskset -c 0 failed (${probe.stderr.trim() || `exit ${probe.status}`}); each tool may use several cores` };
+  return { prefix: ['taskset', '-c', '0'], note: 'both tools pinned to one core: taskset -c 0 (util-linux)' };
+}
+const PIN = pinning();
+
 interface Run {
   stdout: string;
   wallMs: number;
@@ -48,7 +61,9 @@ const MAXRSS_PY = [
   "runpy.run_path(sys.argv[0], run_name='__main__')",
 ].join('\n');
 
-function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+function exec(command: string, commandArgs: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  // taskset execs the tool, so the peak memory measured inside it is still the tool's own.
+  const [cmd, ...args] = [...PIN.prefix, command, ...commandArgs] as [string, ...string[]];
   const start = performance.now();
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { env, maxBuffer: 1 << 30 }, (err, stdout, stderr) => {
@@ -128,6 +143,7 @@ try {
   writeFileSync(auth, authLog(LINES));
   writeFileSync(web, webLog(LINES));
   console.log(`fleetban regex vs fail2ban-regex ${pkg.root.split('/').pop()} (python ${pkg.python}), node ${process.version}; best of ${RUNS} runs each, the two tools alternating`);
+  console.log(PIN.note);
   await workload('auth.log', auth, 'sshd');
   await workload('web.log', web, 'apache-auth');
   await workload('web.log', web, 'nginx-http-auth');
