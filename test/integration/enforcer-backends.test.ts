@@ -156,6 +156,15 @@ describe('enforcer backends against the kernel, inside a namespace', { skip }, (
         await routed.backend.commit();
         for (const from of ['192.0.2.10', '2001:db8:1::10']) assert.equal(await net.connect(from), 'connected', `${from} passes again once unbanned`);
 
+        routed.backend.add({ set: 'web', target: t('192.0.2.10'), timeoutMs: 600_000, replace: false });
+        await routed.backend.commit();
+        assert.equal(await net.connect('192.0.2.10'), 'refused');
+        const forwardOff = build(false);
+        await forwardOff.backend.prepare(forwardOff.sets);
+        assert.equal(await net.connect('192.0.2.10'), 'connected', 'with forward turned off again, the forward hook is gone and routed packets pass');
+        if (name === 'nftables') assert.doesNotMatch(await net.router.ok('nft', ['list', 'table', 'inet', 'fbf']), /hook forward/);
+        else for (const tool of ['iptables', 'ip6tables']) assert.doesNotMatch(await net.router.ok(tool, ['-S']), /fbf\.fwd/, `${tool}: the FORWARD jump and chain are gone`);
+
         await runSteps(routed.options.exec, await BACKENDS[name].teardown(routed.sets, routed.options));
         if (name === 'nftables') assert.doesNotMatch(await net.router.ok('nft', ['list', 'ruleset']), /fbf/);
         for (const tool of ['iptables', 'ip6tables']) assert.doesNotMatch(await net.router.ok(tool, ['-S']), /fbf/, `${tool}: no FORWARD jump or chain left`);

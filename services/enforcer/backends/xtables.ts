@@ -82,13 +82,26 @@ export function dispatchRestore(table: string, forward: boolean, sets: readonly 
   return lines.join('\n');
 }
 
-/** Steps that put the jumps from INPUT (and FORWARD) to the dispatch chains in place when missing. */
+/**
+ * Steps that put the jumps from INPUT (and FORWARD) to the dispatch chains in
+ * place when missing; with `forward` off, a FORWARD jump and chain left from
+ * when it was on are removed, so routed packets are no longer matched.
+ */
 export function jumpSteps(table: string, forward: boolean, family: IpFamily): SetupStep[] {
   const tool = xtTool(family);
-  return dispatchChains(table, forward).map(({ chain, hook }) => ({
+  const steps: SetupStep[] = dispatchChains(table, forward).map(({ chain, hook }) => ({
     unless: { tool, args: ['-C', hook, '-j', chain] },
     command: { tool, args: ['-I', hook, '1', '-j', chain] },
   }));
+  if (!forward) {
+    const { chain, hook } = dispatchChains(table, true).find((c) => c.hook === 'FORWARD')!;
+    steps.push(
+      { onlyIf: { tool, args: ['-C', hook, '-j', chain] }, command: { tool, args: ['-D', hook, '-j', chain] } },
+      { onlyIf: { tool, args: ['-n', '-L', chain] }, command: { tool, args: ['-F', chain] } },
+      { onlyIf: { tool, args: ['-n', '-L', chain] }, command: { tool, args: ['-X', chain] } },
+    );
+  }
+  return steps;
 }
 
 /** Steps that create a chain only when it does not exist (a chain of ban rules must not be emptied). */

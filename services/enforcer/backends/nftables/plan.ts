@@ -33,9 +33,13 @@ export function setupScript(table: string, sets: readonly EnforcedSet[], forward
   const lines = [`add table inet ${table}`];
   for (const set of sets) for (const kind of SET_KINDS) lines.push(setDeclaration(table, set.key, kind));
   const hooks = forward ? ['input', 'forward'] : ['input'];
+  // Just before the usual filter priority, like fail2ban's own nftables action.
+  const chain = (hook: string) => `add chain inet ${table} ${hook} { type filter hook ${hook} priority filter - 1; policy accept; }`;
+  // A forward chain left from when `forward` was on goes: add (a no-op when it exists), flush and delete
+  // in one transaction, since nft before 1.0.8 has no "delete if it exists".
+  if (!forward) lines.push(chain('forward'), `flush chain inet ${table} forward`, `delete chain inet ${table} forward`);
   for (const hook of hooks) {
-    // Just before the usual filter priority, like fail2ban's own nftables action.
-    lines.push(`add chain inet ${table} ${hook} { type filter hook ${hook} priority filter - 1; policy accept; }`, `flush chain inet ${table} ${hook}`);
+    lines.push(chain(hook), `flush chain inet ${table} ${hook}`);
     for (const set of sets) {
       for (const kind of SET_KINDS) {
         const family = familyOfKind(kind) === 4 ? 'ip' : 'ip6';
