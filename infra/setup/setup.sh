@@ -25,11 +25,20 @@ declare -A package_of=(
   [iptables]=iptables
   [ip]=iproute2
   [dpkg-deb]=dpkg
+  [python3]=python3
 )
 missing=()
 for cmd in "${!package_of[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || missing+=("${package_of[$cmd]}")
 done
+# fail2ban-regex (from the unpacked fail2ban package) reads the journal with
+# python3-systemd; the tests compare `fleetban regex systemd-journal` with it.
+# Debian's python3 is the one its python3-* packages serve (as in test/harness/fail2ban.ts).
+debian_python=/usr/bin/python3
+[ -x "$debian_python" ] || debian_python=python3
+if command -v "$debian_python" >/dev/null 2>&1 && ! "$debian_python" -c 'import systemd.journal' >/dev/null 2>&1; then
+  missing+=(python3-systemd)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
