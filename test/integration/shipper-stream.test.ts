@@ -125,8 +125,55 @@ describe('shipping a log file into the failures stream', () => {
       assert.equal(sample(metrics, 'fleetban_shipper_failures_dropped_total', 'jail="t",reason="too_old"'), 5);
       assert.equal(sample(metrics, 'fleetban_shipper_failures_dropped_total', 'jail="t",reason="allowlisted"'), dropped - 5);
       assert.equal(sample(metrics, 'fleetban_shipper_lines_read_total', 'jail="t"'), 5 * (own ? 7 : 6));
+      assert.equal(sample(metrics, 'fleetban_shipper_lines_matched_total', 'jail="t"'), 5 * (own ? 7 : 6), 'the filter matches every line; the gate drops them after');
       assert.equal(sample(metrics, 'fleetban_shipper_file_behind_bytes', `jail="t",path="${log}"`), 0);
       assert.equal(sample(metrics, 'fleetban_shipper_publishes_in_flight'), 0);
+      assert.equal(await shipper.stop(), 0);
+    } finally {
+      await shipper.stop().catch(() => undefined);
+      await drainNats(nc);
+      await nats.dispose();
+      dir.remove();
+    }
+  });
+
+  test('`logpath = FILE head` reads a file that exists at start from its beginning, a file without it from its end, and a restart resumes both where they stopped', async () => {
+    const nats = await NatsServer.start();
+    const dir = tempDir('fleetban-shipper');
+    const head = join(dir.path, 'head.log');
+    const tail = join(dir.path, 'tail.log');
+    writeFileSync(head, failures(0, 3));
+    writeFileSync(tail, failures(100, 103));
+    const metricsPort = await freePort();
+    const config = shipperConfig(dir.path, nats.url, { t: { logpath: `${head} head\n${tail}` } }, { metrics: { listen: `127.0.0.1:${metricsPort}` } });
+    const metric = async (name: string) => sample(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), name, 'jail="t"');
+    let shipper = shipperInProcess(config);
+    const nc = await natsClient(nats.url);
+    const users = async () => (await storedFailures(nc)).map((e) => e.user).sort();
+    try {
+      await until('both files tailed', () => nc.request('fleetban.svc.shipper.streams', '', { timeout: 500 }).then((m) => m.json<unknown[]>().length === 2, () => false));
+      await until('the head file read', async () => (await streamCount(nc, 'fleetban_failures')) === 3);
+      appendFileSync(head, failures(3, 5));
+      appendFileSync(tail, failures(103, 105));
+      await until('7 failures', async () => (await streamCount(nc, 'fleetban_failures')) === 7);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(await users(), ['u0', 'u1', 'u103', 'u104', 'u2', 'u3', 'u4'], 'the head file from its first line, the other from where it ended');
+      // Each failure line is followed by one the filter does not match.
+      assert.equal(await metric('fleetban_shipper_lines_read_total'), 14);
+      assert.equal(await metric('fleetban_shipper_lines_matched_total'), 7);
+      assert.equal(await shipper.stop(), 0);
+
+      // `head` is for a file seen for the first time: a saved position wins.
+      shipper = shipperInProcess(config);
+      await until('both files tailed again', () => nc.request('fleetban.svc.shipper.streams', '', { timeout: 500 }).then((m) => m.json<unknown[]>().length === 2, () => false));
+      appendFileSync(head, failures(5, 6));
+      appendFileSync(tail, failures(105, 106));
+      await until('9 failures', async () => (await streamCount(nc, 'fleetban_failures')) === 9);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(await users(), ['u0', 'u1', 'u103', 'u104', 'u105', 'u2', 'u3', 'u4', 'u5']);
+      assert.equal(await metric('fleetban_shipper_lines_read_total'), 4, 'nothing read twice after the restart');
+      assert.equal(await metric('fleetban_shipper_lines_matched_total'), 2);
+      assert.equal(await metric('fleetban_shipper_failures_duplicate_total') ?? 0, 0);
       assert.equal(await shipper.stop(), 0);
     } finally {
       await shipper.stop().catch(() => undefined);
