@@ -34,6 +34,17 @@ async function metricsText(port: number): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 }
 
+/** The `msg` of every JSON log line in a process's output. */
+function logMessages(output: string): string[] {
+  return output.split('\n').flatMap((line) => {
+    try {
+      return [String((JSON.parse(line) as { msg?: unknown }).msg)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
@@ -118,12 +129,15 @@ describe('the shipper process across crashes and outages', () => {
       const total = 2400;
       const during: Array<{ inFlight: number; paused: number; behind: number; rss: number }> = [];
       let outage: Promise<void> | undefined;
-      await writeSteadily(log, total, 20, 100, (written) => {
+      await writeSteadily(log, total, 20, 100, async (written) => {
         if (written === 400) {
+          // Writing waits here until all that was written is acknowledged, so
+          // nothing is in flight when the server goes away.
+          await until('the first 400 acknowledged', async () => (await streamCount(nc, 'fleetban_failures')) === 400 && sample(await metricsText(metricsPort), 'fleetban_shipper_publishes_in_flight') === 0);
+          await nats.stop();
           outage = (async () => {
-            await nats.stop();
-            const until = Date.now() + 6000;
-            while (Date.now() < until) {
+            const end = Date.now() + 6000;
+            while (Date.now() < end) {
               const text = await metricsText(metricsPort);
               during.push({
                 inFlight: sample(text, 'fleetban_shipper_publishes_in_flight') ?? -1,
@@ -154,7 +168,73 @@ describe('the shipper process across crashes and outages', () => {
         await drainNats(reconnected);
       }
       assert.equal(shipper.child.exitCode, null, 'the shipper is still running');
+      const metrics = await metricsText(metricsPort);
+      assert.equal(sample(metrics, 'fleetban_shipper_lines_matched_total', 'jail="t"'), total);
+      assert.equal(sample(metrics, 'fleetban_shipper_failures_published_total', 'jail="t"'), total);
+      // While disconnected the shipper hands nothing to the client: publishes wait, none is sent, so none fails.
+      assert.equal(sample(metrics, 'fleetban_shipper_publish_errors_total'), 0);
+      const logged = logMessages(shipper.output());
+      assert.ok(logged.includes('NATS unreachable: reading paused; the logs hold the lines until it is back'), logged.join('\n'));
+      assert.ok(logged.indexOf('reading resumed') > logged.indexOf('NATS unreachable: reading paused; the logs hold the lines until it is back'), 'reading resumed after the pause');
+      assert.ok(!logged.some((m) => m.startsWith('publishing failed')), 'no publish failed');
     } finally {
+      await stopProcess(shipper.child, 'SIGKILL');
+      await drainNats(nc).catch(() => undefined);
+      await nats.dispose();
+      dir.remove();
+    }
+  });
+
+  test('NATS frozen (SIGSTOP) under steady writing: publishes time out and are counted, reading pauses, and once it runs again every failure is stored exactly once', async (t) => {
+    const nats = await NatsServer.start();
+    const dir = tempDir('fleetban-shipper');
+    const log = join(dir.path, 'auth.log');
+    writeFileSync(log, '');
+    const metricsPort = await freePort();
+    const config = shipperConfig(dir.path, nats.url, { t: { logpath: log } }, { log: { level: 'info' }, metrics: { listen: `127.0.0.1:${metricsPort}` }, shipper: { maxInFlight: 32 } });
+    const nc = await natsClient(nats.url);
+    const shipper = await shipperProcess(config);
+    const natsPid = nats.pid!;
+    let frozen = false;
+    try {
+      const total = 600;
+      let freeze: Promise<void> | undefined;
+      await writeSteadily(log, total, 20, 100, async (written) => {
+        if (written === 200) {
+          await until('the first 200 acknowledged', async () => (await streamCount(nc, 'fleetban_failures')) === 200 && sample(await metricsText(metricsPort), 'fleetban_shipper_publishes_in_flight') === 0);
+          // The connection stays open but nothing answers: each publish waits for its ack until publishTimeout.
+          process.kill(natsPid, 'SIGSTOP');
+          frozen = true;
+          freeze = (async () => {
+            await until('publish errors and reading paused', async () => {
+              const text = await metricsText(metricsPort);
+              return (sample(text, 'fleetban_shipper_publish_errors_total') ?? 0) > 0 && sample(text, 'fleetban_shipper_reading_paused') === 1;
+            });
+            process.kill(natsPid, 'SIGCONT');
+            frozen = false;
+          })();
+        }
+      });
+      await freeze;
+      await assertExactlyOnce(nc, total);
+      assert.equal(shipper.child.exitCode, null, 'the shipper is still running');
+      const metrics = await metricsText(metricsPort);
+      const errors = sample(metrics, 'fleetban_shipper_publish_errors_total')!;
+      assert.ok(errors > 0, 'the timed-out publishes are counted');
+      assert.equal(sample(metrics, 'fleetban_shipper_lines_matched_total', 'jail="t"'), total);
+      // A retry of a message whose first copy JetStream did store is acknowledged as a duplicate.
+      const published = sample(metrics, 'fleetban_shipper_failures_published_total', 'jail="t"')!;
+      const duplicates = sample(metrics, 'fleetban_shipper_failures_duplicate_total', 'jail="t"') ?? 0;
+      assert.equal(published + duplicates, total, 'every failure acknowledged once');
+      t.diagnostic(`${errors} publish attempts failed; ${duplicates} retries were acknowledged as duplicates`);
+      const logged = logMessages(shipper.output());
+      const paused = logged.indexOf('JetStream is slow: reading paused until publishes are acknowledged');
+      assert.ok(paused >= 0, logged.join('\n'));
+      assert.ok(logged.indexOf('reading resumed') > paused, 'reading resumed after the pause');
+      assert.ok(logged.includes('publishing failed; retrying with the same message ids until JetStream acknowledges'));
+      assert.ok(logged.includes('publishing recovered'));
+    } finally {
+      if (frozen) process.kill(natsPid, 'SIGCONT');
       await stopProcess(shipper.child, 'SIGKILL');
       await drainNats(nc).catch(() => undefined);
       await nats.dispose();
