@@ -1,19 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BanDecision } from '../../shared/schema/index.ts';
-import { eventually, failure, ScorerStack } from '../fixtures/scorer/stack.ts';
+import { freePort } from '../harness/index.ts';
+import { eventually, failure, scrape, ScorerStack } from '../fixtures/scorer/stack.ts';
 
 const MINUTE = 60_000;
 
 describe('a scorer counting failures from the fleet', () => {
   let stack: ScorerStack;
   let scorer: ReturnType<ScorerStack['runInProcess']>;
+  let metricsPort: number;
   before(async () => {
+    metricsPort = await freePort();
     stack = await ScorerStack.start({
+      metrics: { listen: `127.0.0.1:${metricsPort}` },
       jails: {
         sshd: { maxretry: 5, findtime: '10m', bantime: '10m' },
         increment: { maxretry: 2, findtime: '10m', bantime: '10m', 'bantime.increment': true, 'bantime.maxtime': '1h' },
         forever: { maxretry: 2, findtime: '10m', bantime: -1 },
+        allow: { maxretry: 2, findtime: '10m', bantime: '10m', ignoreip: '192.0.2.99 198.51.100.0/24 2001:db8:99::/48' },
       },
     });
     scorer = stack.runInProcess();
@@ -51,6 +56,16 @@ describe('a scorer counting failures from the fleet', () => {
     assert.equal(status.banned[0]!.target, '192.0.2.10');
     assert.equal(status.banned[0]!.reason, '5 failures within 10m');
     assert.ok(status.banned[0]!.remaining > 9 * MINUTE && status.banned[0]!.remaining <= 10 * MINUTE, JSON.stringify(status));
+
+    // The first failures this scorer saw: four counted, the fifth banned, the sixth found the ban.
+    const metrics = await scrape(metricsPort);
+    assert.equal(metrics.value('fleetban_scorer_failures_total', 'jail="sshd",outcome="counted"'), 4);
+    assert.equal(metrics.value('fleetban_scorer_failures_total', 'jail="sshd",outcome="ban"'), 1);
+    assert.equal(metrics.value('fleetban_scorer_failures_total', 'jail="sshd",outcome="banned"'), 1);
+    assert.equal(metrics.value('fleetban_scorer_bans_total', 'jail="sshd"'), 1);
+    assert.equal(metrics.value('fleetban_scorer_script_seconds_count'), 6, 'one script call per failure');
+    assert.ok(metrics.value('fleetban_scorer_script_seconds_sum')! > 0);
+    assert.equal(metrics.value('fleetban_scorer_redeliveries_total', 'stream="failures"') ?? 0, 0, 'nothing was delivered twice');
   });
 
   test('bantime.increment gives fail2ban\'s lengths across repeated bans, capped by bantime.maxtime', async () => {
@@ -112,9 +127,30 @@ describe('a scorer counting failures from the fleet', () => {
     assert.deepEqual({ remaining: status.banned[0]!.remaining, duration: status.banned[0]!.duration }, { remaining: -1, duration: -1 });
   });
 
+  test('failures from an ignoreip address or network never count and never ban, while the same jail counts others', async () => {
+    const redis = await stack.redisClient();
+    const now = Date.now();
+    const allowlisted = ['192.0.2.99', '198.51.100.7', '198.51.100.200', '2001:db8:99:1::5'];
+    const events = allowlisted.flatMap((ip) => [0, 1, 2].map((i) => failure({ ip, jail: 'allow', time: now - 3000 + i * 100 })));
+    await stack.publish([...events, failure({ ip: '192.0.2.98', jail: 'allow', time: now })]);
+    await eventually('all acknowledged', async () => (await stack.failuresBacklog()).ackPending === 0 && (await stack.failuresBacklog()).pending === 0);
+    const status = await eventually('the one counted failure in status', async () => {
+      const s = (await stack.status({ jail: 'allow' })).jails[0]!;
+      return s.totalFailed === 1 ? s : undefined;
+    });
+    assert.deepEqual({ failed: status.currentlyFailed, banned: status.currentlyBanned, totalBanned: status.totalBanned }, { failed: 1, banned: 0, totalBanned: 0 });
+    assert.deepEqual((await stack.decisions()).filter((d) => d.jail === 'allow'), []);
+    for (const ip of allowlisted) assert.equal(await redis.exists(`fleetban:{${ip}}:w:allow`, `fleetban:{${ip}}:b:allow`), 0, `nothing kept for ${ip}`);
+    assert.equal(await redis.zcard('fleetban:{192.0.2.98}:w:allow'), 1);
+    const metrics = await scrape(metricsPort);
+    assert.equal(metrics.value('fleetban_scorer_failures_total', 'jail="allow",outcome="ignored"'), 12);
+    assert.equal(metrics.value('fleetban_scorer_failures_total', 'jail="allow",outcome="counted"'), 1);
+    assert.equal(metrics.value('fleetban_scorer_bans_total', 'jail="allow"'), undefined);
+  });
+
   test('status covers every jail, validates its request and refuses an unknown jail', async () => {
     const all = await stack.status();
-    assert.deepEqual(all.jails.map((j) => j.jail), ['forever', 'increment', 'sshd']);
+    assert.deepEqual(all.jails.map((j) => j.jail), ['allow', 'forever', 'increment', 'sshd']);
     assert.equal(all.host, 'core-1');
     const limited = (await stack.status({ jail: 'sshd', limit: 0 })).jails[0]!;
     assert.equal(limited.banned.length, 0);
