@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ScorerStack } from '../fixtures/scorer/stack.ts';
+import { eventually, failure, ScorerStack } from '../fixtures/scorer/stack.ts';
 
 describe('the scorer\'s durable consumers', () => {
   test('are created once, shared, and take a changed ackWait or maxAckPending on the next start', async () => {
@@ -37,6 +37,53 @@ describe('the scorer\'s durable consumers', () => {
       assert.equal((await stack.jsm.consumers.list(stack.subjects.failuresStream).next()).length, 1, 'still one shared consumer');
       assert.equal(await second.stop(), 0);
     } finally {
+      await stack.dispose();
+    }
+  });
+
+  test('hand at most scorer.maxInFlight failures to Redis at once: with Redis holding every script, the scorer holds exactly that many', async () => {
+    const maxInFlight = 4;
+    const stack = await ScorerStack.start({ scorer: { maxInFlight }, jails: { sshd: { maxretry: 2, findtime: '1h', bantime: '1h' } } });
+    const scorer = stack.runInProcess();
+    const redis = await stack.redisClient();
+    let paused = false;
+    try {
+      await stack.streamsReady();
+      // Redis keeps answering reads but holds every script (they write) until unpaused.
+      await redis.call('CLIENT', 'PAUSE', '120000', 'WRITE');
+      paused = true;
+      const now = Date.now();
+      const ips = Array.from({ length: 20 }, (_, i) => `198.51.100.${i + 1}`);
+      await stack.publish([0, 1].flatMap((k) => ips.map((ip, i) => failure({ ip, time: now - 5000 + k * 1000 + i }))));
+
+      // The one replica's `stats` endpoint: what its pull loop holds now.
+      const inFlight = async () => (await stack.nc.request('fleetban.svc.scorer.stats', '', { timeout: 5000 })).json<{ inFlight: number }>().inFlight;
+      await eventually(`${maxInFlight} failures in flight`, async () => (await inFlight()) === maxInFlight);
+      const seen: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        seen.push(await inFlight());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(seen, Array(20).fill(maxInFlight), 'no more taken while those wait');
+      const backlog = await stack.failuresBacklog();
+      assert.equal(backlog.pending + backlog.ackPending, 40, 'nothing acknowledged while Redis holds the scripts');
+      assert.equal(await redis.dbsize(), 0, 'no script has run');
+
+      await redis.call('CLIENT', 'UNPAUSE');
+      paused = false;
+      await eventually('every failure acknowledged', async () => {
+        const left = await stack.failuresBacklog();
+        return left.pending === 0 && left.ackPending === 0;
+      });
+      const bans = await eventually('20 bans', async () => {
+        const found = (await stack.decisions()).filter((d) => d.action === 'ban');
+        return found.length >= ips.length ? found : undefined;
+      });
+      assert.deepEqual(bans.map((b) => b.target).sort(), [...ips].sort());
+      assert.equal(await inFlight(), 0);
+    } finally {
+      if (paused) await redis.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      assert.equal(await scorer.stop(), 0);
       await stack.dispose();
     }
   });
