@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decide, emptyTargetState, mirror, targetOf, type TargetState } from '../../services/scorer/core/window.ts';
 import { KeyLayout } from '../../services/scorer/redis/keys.ts';
+import { AGGREGATE_SCRIPT } from '../../services/scorer/redis/scripts.ts';
 import { ScoreStore } from '../../services/scorer/redis/store.ts';
 import { closeRedis, connectRedis, type RedisClient } from '../../shared/redis/index.ts';
 import { goldenCases, summarize } from '../fixtures/scorer/golden.ts';
@@ -48,5 +49,25 @@ describe('the Redis scripts against the pure core', () => {
         assert.deepEqual(await store.readTarget(target, jails), state, `${golden.file}: state of ${target}`);
       }
     });
+  });
+
+  test('the figures script applies each batch of a replica once, also one sent again after its reply was lost', async () => {
+    const keys = new KeyLayout('figures:');
+    const now = Date.now();
+    const batch = (replica: string, number: number, failed: number, bans: number, banned: string[] = []) =>
+      AGGREGATE_SCRIPT.run(client, [...keys.jailFigures('sshd'), keys.jailBatches('sshd')], [now, replica, number, failed, bans, 0, 0, banned.length, ...banned.flatMap((t) => [t, now + 60_000]), 0]);
+    const totals = async () => [Number(await client.get('figures:{jail:sshd}:failed')), Number(await client.get('figures:{jail:sshd}:bans'))];
+    assert.equal(await batch('a', now, 5, 1, ['192.0.2.1']), 1);
+    assert.equal(await batch('a', now, 5, 1, ['192.0.2.1']), 0, 'the same batch again');
+    assert.equal(await batch('a', now - 1, 7, 0), 0, 'an older batch of the same replica');
+    assert.deepEqual(await totals(), [5, 1]);
+    assert.equal(await batch('a', now + 1, 2, 1, ['192.0.2.2']), 1);
+    assert.equal(await batch('b', now - 5, 3, 0), 1, 'another replica numbers its own batches');
+    assert.deepEqual(await totals(), [10, 2]);
+    assert.deepEqual(await client.zrange('figures:{jail:sshd}:banned', 0, -1), ['192.0.2.1', '192.0.2.2']);
+    // A replica silent for more than a day is forgotten.
+    assert.equal(await batch('c', now - 2 * 86_400_000, 1, 0), 1);
+    assert.equal(await batch('a', now + 2, 0, 0), 1);
+    assert.deepEqual(await client.zrange('figures:{jail:sshd}:batches', 0, -1), ['b', 'a']);
   });
 });

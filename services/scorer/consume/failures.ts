@@ -74,33 +74,47 @@ export function failureHandler(deps: FailureHandlerDeps): (msg: JsMsg) => Promis
     const { outcome } = scored;
     telemetry.failure(jail.name, outcome.kind);
     if (scored.formulaError !== undefined) telemetry.formulaFailed(jail.name, scored.formulaError);
-    if (scored.added) figures.failureCounted(jail.name, target, event.time + jail.findtime);
-
-    if (outcome.kind === 'ban' || outcome.kind === 'replay') {
-      figures.banHolds(jail.name, target, outcome.ban.start, outcome.ban.duration, outcome.kind === 'ban');
-      if (!(await publish(deps, outcome.ban, target, jail))) {
-        msg.nak(RETRY_DELAY_MS);
-        return;
-      }
+    if (outcome.kind !== 'ban' && outcome.kind !== 'replay') {
+      if (scored.added) figures.failureCounted(jail.name, target, event.time + jail.findtime);
+      msg.ack();
+      return;
     }
+
+    const published = await publish(deps, outcome.ban, target, jail);
+    if (published === 'failed') {
+      msg.nak(RETRY_DELAY_MS);
+      return;
+    }
+    // A ban, and the failure that decided it, count once in the status
+    // figures: when it is decided and published, or when a redelivery is the
+    // first to publish it (the replica that recorded it died, or lost Redis's
+    // reply, before publishing). A failed publish counts nothing; the
+    // redelivery does.
+    const counts = outcome.kind === 'ban' || published === 'first';
+    if (counts && (scored.added || outcome.kind === 'replay')) figures.failureCounted(jail.name, target, event.time + jail.findtime);
+    figures.banHolds(jail.name, target, outcome.ban.start, outcome.ban.duration, counts);
     msg.ack();
   };
 }
 
-/** Publishes the decision for a ban; false when it must be tried again. */
-async function publish(deps: FailureHandlerDeps, ban: BanRecord, target: string, jail: JailRules): Promise<boolean> {
+/**
+ * Publishes the decision for a ban: `first` when JetStream stored it now,
+ * `again` when it had it already, `old` when the ban ended before it was
+ * decided (not published), `failed` when it must be tried again.
+ */
+async function publish(deps: FailureHandlerDeps, ban: BanRecord, target: string, jail: JailRules): Promise<'first' | 'again' | 'old' | 'failed'> {
   const decision = banDecision(ban, target, jail, deps.host);
   if (ban.duration !== PERMANENT && ban.start + ban.duration <= deps.now()) {
     deps.telemetry.oldBan(decision);
-    return true;
+    return 'old';
   }
   try {
     const { duplicate } = await deps.publisher.publish(decision);
     deps.telemetry.banPublished(decision, duplicate);
-    return true;
+    return duplicate ? 'again' : 'first';
   } catch (err) {
     deps.telemetry.publishFailed(decision, err);
-    return false;
+    return 'failed';
   }
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../../shared/errors.ts';
 import type { RedisClient } from '../../../shared/redis/index.ts';
 import { PERMANENT } from '../../../shared/time/index.ts';
@@ -17,6 +18,11 @@ interface Pending {
   banned: Map<string, number | string | null>;
 }
 
+interface Batch {
+  number: number;
+  figures: Pending;
+}
+
 export interface FiguresRead {
   totalFailed: number;
   totalBanned: number;
@@ -32,10 +38,24 @@ export interface FiguresRead {
  * from the per-target state, so they are updated in batches after the
  * per-target scripts (one script call per jail per flush) and never slow the
  * failure path down. Removals and sets are idempotent, so a redelivery cannot
- * add a target twice; totals count only what a script reports as new.
+ * add a target twice; totals count only what a script reports as new, and
+ * each batch is applied once even when a reply is lost. So a
+ * failure whose script ran just as Redis stopped, and whose reply was lost,
+ * is in its window but not in the total of failures: its redelivery finds it
+ * there (or its address banned) and cannot tell it from one counted before.
+ * A ban is counted by whoever first publishes its decision, so lost replies
+ * do not lose bans.
  */
 export class JailFigures {
   private pending = new Map<string, Pending>();
+  /** Per jail, a batch whose write failed: Redis may or may not have applied it. */
+  private readonly unsure = new Map<string, Batch>();
+  /** Names this replica's batches in Redis. */
+  private readonly replica = randomUUID();
+  private lastBatch = 0;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private queuedNow = 0;
 
   constructor(
     private readonly client: RedisClient,
@@ -56,7 +76,7 @@ export class JailFigures {
     p.failing.set(target, Math.max(windowEnd, before ?? 0));
   }
 
-  /** A ban holds: `counted` is false for a replay, whose ban was counted when it was decided. */
+  /** A ban holds: `counted` is false when it was counted before (a redelivery whose decision was published already). */
   banHolds(jail: string, target: string, start: number, duration: number, counted: boolean): void {
     const p = this.of(jail);
     if (counted) p.bans++;
@@ -80,18 +100,58 @@ export class JailFigures {
     return this.pending.size;
   }
 
-  /** Writes what has gathered; on failure keeps it for the next flush and throws {@link StoreError}. */
-  async flush(now: number): Promise<void> {
-    if (this.pending.size === 0) return;
-    const batch = this.pending;
+  /**
+   * Writes what has gathered; on failure keeps it for the next flush and
+   * throws {@link StoreError}. One flush runs at a time, so a jail's batches
+   * reach Redis in order; a call while one runs writes, after it, what has
+   * gathered meanwhile (calls that pile up share that write).
+   */
+  flush(now: number): Promise<void> {
+    if (!this.running) return this.start(now);
+    this.queuedNow = Math.max(this.queuedNow, now);
+    this.queued ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.start(this.queuedNow);
+      });
+    return this.queued;
+  }
+
+  private start(now: number): Promise<void> {
+    this.running = this.send(now).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /**
+   * A batch whose call failed may still have been applied (Redis ran it and
+   * stopped before replying), so it is sent again as it was, under its
+   * number, before anything newer: aggregate.lua applies each batch of this
+   * replica once. A batch never sent goes back under what has gathered since.
+   */
+  private async send(now: number): Promise<void> {
+    const gathered = this.pending;
     this.pending = new Map();
+    const jails = new Set([...this.unsure.keys(), ...gathered.keys()]);
     const failed: string[] = [];
     await Promise.all(
-      [...batch].map(async ([jail, p]) => {
+      [...jails].map(async (jail) => {
+        const fresh = gathered.get(jail);
+        let batch = this.unsure.get(jail);
         try {
-          await AGGREGATE_SCRIPT.run(this.client, this.keys.jailFigures(jail), args(now, p));
+          if (batch) {
+            await this.write(jail, now, batch);
+            this.unsure.delete(jail);
+          }
+          if (fresh) {
+            batch = { number: this.nextBatch(), figures: fresh };
+            await this.write(jail, now, batch);
+          }
         } catch (err) {
-          this.restore(jail, p);
+          if (batch!.figures === fresh) this.unsure.set(jail, batch!);
+          else if (fresh) this.restore(jail, fresh);
           failed.push(`${jail}: ${errorMessage(err)}`);
         }
       }),
@@ -99,7 +159,18 @@ export class JailFigures {
     if (failed.length > 0) throw new StoreError(`cannot write status figures (${failed.join('; ')})`);
   }
 
-  /** Puts an unwritten batch back under what has gathered since (newer entries win). */
+  private write(jail: string, now: number, batch: Batch): Promise<unknown> {
+    const [failed, bans, failing, banned] = this.keys.jailFigures(jail);
+    return AGGREGATE_SCRIPT.run(this.client, [failed, bans, failing, banned, this.keys.jailBatches(jail)], args(now, this.replica, batch));
+  }
+
+  /** Batch numbers grow with the clock (so old replicas' entries can be pruned by age) and never repeat. */
+  private nextBatch(): number {
+    this.lastBatch = Math.max(Date.now(), this.lastBatch + 1);
+    return this.lastBatch;
+  }
+
+  /** Puts a batch that was never sent back under what has gathered since (newer entries win). */
   private restore(jail: string, old: Pending): void {
     const p = this.of(jail);
     p.failed += old.failed;
@@ -125,8 +196,9 @@ export class JailFigures {
   }
 }
 
-function args(now: number, p: Pending): (string | number)[] {
-  const out: (string | number)[] = [now, p.failed, p.bans];
+function args(now: number, replica: string, batch: Batch): (string | number)[] {
+  const p = batch.figures;
+  const out: (string | number)[] = [now, replica, batch.number, p.failed, p.bans];
   const sets = <V>(m: Map<string, V | null>) => [...m].filter((e): e is [string, V] => e[1] !== null);
   const removals = <V>(m: Map<string, V | null>) => [...m].filter(([, v]) => v === null).map(([t]) => t);
   const failing = sets(p.failing);

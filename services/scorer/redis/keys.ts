@@ -16,6 +16,7 @@ import { hashTag } from '../../../shared/redis/index.ts';
  * | `<p>{jail:<jail>}:failed`, `:bans` | counter | totals | one per jail |
  * | `<p>{jail:<jail>}:failing` | sorted set | target → when its window empties | pruned by score |
  * | `<p>{jail:<jail>}:banned` | sorted set | target → ban end (+inf: permanent) | pruned by score |
+ * | `<p>{jail:<jail>}:batches` | sorted set | replica → last figures batch applied | pruned after a day |
  * | `<p>{jails}` | set | jails named in manual decisions | the operator's jail names |
  */
 export class KeyLayout {
@@ -33,10 +34,15 @@ export class KeyLayout {
     return `${this.prefix}${hashTag(target)}:c`;
   }
 
-  /** The four per-jail keys, in the order aggregate.lua takes them. */
+  /** The four per-jail figures, in the order aggregate.lua takes them. */
   jailFigures(jail: string): [failed: string, bans: string, failing: string, banned: string] {
     const base = `${this.prefix}${hashTag(`jail:${jail}`)}`;
     return [`${base}:failed`, `${base}:bans`, `${base}:failing`, `${base}:banned`];
+  }
+
+  /** The last figures batch of each replica applied to a jail (aggregate.lua's fifth key). */
+  jailBatches(jail: string): string {
+    return `${this.prefix}${hashTag(`jail:${jail}`)}:batches`;
   }
 
   manualJails(): string {

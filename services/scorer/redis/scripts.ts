@@ -10,6 +10,6 @@ export const FAILURE_SCRIPT = load('failure.lua', 3);
 /** A manual ban or unban mirrored into one (jail, target). See decision.lua. */
 export const DECISION_SCRIPT = load('decision.lua', 2);
 /** A batch of per-jail status figures. See aggregate.lua. */
-export const AGGREGATE_SCRIPT = load('aggregate.lua', 4);
+export const AGGREGATE_SCRIPT = load('aggregate.lua', 5);
 
 export const SCRIPTS = [FAILURE_SCRIPT, DECISION_SCRIPT, AGGREGATE_SCRIPT] as const;
