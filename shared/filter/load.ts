@@ -56,9 +56,17 @@ export const FILE_SOURCE: ConfigSource = {
   },
 };
 
+/**
+ * A spec with a `/` names a file. A bare `sshd.conf` or `sshd.local` names
+ * the filter `sshd` in the filter directories, as fail2ban-regex reads it
+ * (it joins a name without `/` to filter.d), not a file in the working
+ * directory.
+ */
 function isPath(name: string): boolean {
-  return name.includes('/') || /\.(conf|local)$/.test(name);
+  return name.includes('/');
 }
+
+const EXTENSION = /\.(?:conf|local)$/;
 
 /** Reads a filter by name (searching the directories) or path, resolving its options; no regex is compiled. */
 export function readFilterDefinition(spec: string, options: FilterOptions = {}, source: ConfigSource = FILE_SOURCE): FilterDefinition {
@@ -74,10 +82,12 @@ export function readFilterDefinition(spec: string, options: FilterOptions = {}, 
       if (basename(dirname(file)) === 'filter.d') cfg.readNamed(join(dirname(file), label));
       else cfg.read([file]);
     } else {
+      const named = name.replace(EXTENSION, '');
+      label = named;
       const dirs = filterSearchPath(options);
-      const dir = dirs.find((d) => source.read(join(d, `${name}.conf`)) !== undefined || source.read(join(d, `${name}.local`)) !== undefined);
-      if (!dir) throw new FilterNotFoundError(`no filter named '${name}' in ${dirs.join(', ')}`);
-      if (!cfg.readNamed(join(dir, name))) throw new FilterNotFoundError(`filter '${name}' in ${dir} could not be read`);
+      const dir = dirs.find((d) => source.read(join(d, `${named}.conf`)) !== undefined || source.read(join(d, `${named}.local`)) !== undefined);
+      if (!dir) throw new FilterNotFoundError(`no filter named '${named}' in ${dirs.join(', ')}`);
+      if (!cfg.readNamed(join(dir, named))) throw new FilterNotFoundError(`filter '${named}' in ${dir} could not be read`);
     }
     return resolveDefinition(label, cfg, initOpts, options.backend);
   } catch (err) {

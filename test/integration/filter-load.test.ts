@@ -44,6 +44,25 @@ describe('loading filters from files', () => {
     assert.equal(f.matcher().push('2025-05-30 10:00:01 h d[1]: oops from 192.0.2.6', NOW)[0]?.ip, '192.0.2.6');
   });
 
+  test('a bare name.conf or name.local is the filter of that name in the filter directories, with its .local, as fail2ban-regex reads it', async () => {
+    const cwd = process.cwd();
+    // The working directory holds a file of that name too: it is not the one read.
+    process.chdir(dir.path);
+    try {
+      writeFileSync(join(dir.path, 'app.conf'), '[Definition]\nfailregex = ^working directory <HOST>$\n');
+      for (const spec of ['app.conf', 'app.local']) {
+        const f = await loadFilter(spec, { dirs: [filterDir], timezone: 'UTC' });
+        assert.equal(f.name, 'app', spec);
+        assert.equal(f.definition.failregex.length, 2, `${spec}: app.conf and app.local from filter.d`);
+      }
+      await assert.rejects(loadFilter('standalone.conf', { dirs: [filterDir] }), FilterNotFoundError, 'a file only in the working directory is not a filter name');
+      const f = await loadFilter('./standalone.conf', { timezone: 'UTC' });
+      assert.equal(f.name, 'standalone', 'with a / it is a path');
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   test('an unknown filter names the directories searched', async () => {
     await assert.rejects(loadFilter('no-such-filter', { dirs: [filterDir] }), (err: unknown) => err instanceof FilterNotFoundError && err.message.includes(filterDir));
   });
