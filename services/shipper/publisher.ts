@@ -149,8 +149,11 @@ export class Publisher {
       this.checkStopped();
       try {
         const ack = await this.target.publish(subject, data, { msgID, timeout: this.options.timeout });
-        if (attempt > 0) this.events.publishRecovered();
-        return ack.duplicate;
+        if (attempt === 0) return ack.duplicate;
+        this.events.publishRecovered();
+        // A retry that JetStream calls a duplicate almost always found this process's own first copy, which
+        // was stored while its acknowledgement was lost: that event was published, not read twice.
+        return false;
       } catch (err) {
         this.checkStopped();
         this.events.publishFailed(err, attempt, this.connection.connected);

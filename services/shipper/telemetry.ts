@@ -52,7 +52,7 @@ export class ShipperTelemetry implements SourceTelemetry {
     this.linesRead = metrics.counter('lines_read_total', 'Log lines read', ['jail']);
     this.linesMatched = metrics.counter('lines_matched_total', 'Log lines in which the filter found a failure', ['jail']);
     this.published = metrics.counter('failures_published_total', 'Failure events acknowledged by JetStream', ['jail']);
-    this.duplicates = metrics.counter('failures_duplicate_total', 'Failure events JetStream acknowledged as duplicates (a line read again, or a retry whose first copy was stored)', ['jail']);
+    this.duplicates = metrics.counter('failures_duplicate_total', 'Failure events JetStream acknowledged as duplicates: lines read again (after a crash, say); a retry whose first copy was stored counts as published', ['jail']);
     this.dropped = metrics.counter('failures_dropped_total', 'Failures found but not published, by reason', ['jail', 'reason']);
     this.publishErrors = metrics.counter('publish_errors_total', 'Publish attempts that failed (each is retried)');
     this.pausedSeconds = metrics.counter('reading_paused_seconds_total', 'Time reading waited for publish acknowledgements');

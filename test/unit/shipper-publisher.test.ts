@@ -91,6 +91,19 @@ describe('publishing with a bounded number in flight', () => {
     assert.deepEqual(events.log, ['failed 0 up', 'failed 1 up', 'recovered']);
   });
 
+  test('a retry that JetStream calls a duplicate (its first copy was stored) counts as published; a first send it calls a duplicate does not', async () => {
+    const js = new FakeJetStream();
+    const p = new Publisher(js, new FakeConnection(), recorder(), { maxInFlight: 4, timeout: 1000, backoff: { base: 1, max: 1 } });
+    const retried = await p.publish('s', data, 'x');
+    js.fail('x');
+    await tick();
+    js.ack('x', true);
+    assert.equal(await retried.acked, false, 'published');
+    const readAgain = await p.publish('s', data, 'y');
+    js.ack('y', true);
+    assert.equal(await readAgain.acked, true, 'a duplicate');
+  });
+
   test('while disconnected nothing is sent again; the retry waits for the connection', async () => {
     const js = new FakeJetStream();
     const conn = new FakeConnection();
