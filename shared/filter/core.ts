@@ -84,6 +84,8 @@ export class MatcherCore {
    * before the prefregex was tried leaves it as the line before set it.
    */
   prefregexHasMatched = false;
+  /** The prefregex's last match (fail2ban's `_matchCache`), for fail2ban-regex's verbose listing of its groups. */
+  prefregexLastMatch: RegExpExecArray | undefined;
   /** An ignoreregex matched during the last line. */
   ignoredLast = false;
   /**
@@ -248,6 +250,7 @@ export class MatcherCore {
       const hit = f.prefregex.search(buf, orgBuffer);
       this.prefregexHasMatched = hit !== null;
       if (!hit) return failList;
+      this.prefregexLastMatch = hit.raw;
       this.stats.prefregexMatched++;
       preRaw = hit.raw;
       const repl = f.prefregex.contentOf(preRaw);

@@ -23,6 +23,6 @@ export {
 export { DEFAULT_MAX_LINE_LENGTH, getOwn, isoLocal, matchedLines, newCore, OPERATION_MODE, toMatch, zoneSettings, type ZoneSettings } from './matcher.ts';
 export { BACKTRACK_LIMIT, regexGuardActive } from './regex/guard.ts';
 export { resolveTagsForDisplay } from './regex/tags.ts';
-export { PyRegex } from './regex/compile.ts';
+export { PyMatch, PyRegex } from './regex/compile.ts';
 export { extractOptions } from './spec.ts';
 export type { Filter, FilterMatch, FilterOptions, LineMatcher } from './types.ts';

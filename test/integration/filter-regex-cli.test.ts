@@ -240,6 +240,28 @@ describe('fleetban regex', () => {
     }
   });
 
+  test('-v lists what fail2ban-regex -v lists: each regex with its failures and their times, the prefregex groups, every date template', { skip }, async () => {
+    const runs: string[][] = [
+      ['-v', sshLog, 'sshd'],
+      ['-v', sshLog, 'sshd[mode=aggressive]'],
+      ['-v', '-r', sshLog, 'sshd'],
+      ['-v', webLog, 'apache-auth'],
+      ['-v', webLog, 'nginx-http-auth'],
+      ['-v', '-L', '3', multiLog, MULTI_REGEX],
+      ['-v', '--no-check-all', sshLog, 'sshd'],
+    ];
+    // Three failregexes that match the same lines: fail2ban-regex marks the third match of a line.
+    const three = join(dir.path, 'three.conf');
+    writeFileSync(three, '[Definition]\nfailregex = Failed password for .* from <HOST>\n            Failed \\S+ for .* from <HOST>\n            for (?:invalid user )?\\S+ from <HOST>\n');
+    runs.push(['-v', sshLog, three]);
+    for (const args of runs) {
+      const { ours, theirs } = await bothTools(args);
+      assert.match(theirs, /^\|\s+\S+\s+\w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2} \d{4}/m, 'a failure with its time is listed');
+      if (args.includes(three)) assert.match(theirs, /\(multiple regex matched\)$/m);
+      assert.equal(ours, theirs, args.join(' '));
+    }
+  });
+
   test('-d and -L change what -o prints as they change fail2ban-regex\'s', { skip }, async () => {
     const runs: string[][] = [
       ['-d', '^%b\\s+%d %H:%M:%S', '-o', '<ip> <time>', sshLog, 'sshd'],

@@ -8,6 +8,7 @@ import {
   resolveTagsForDisplay,
   type Failure,
   type FailureId,
+  type ZoneSettings,
 } from '../../../../shared/filter/index.ts';
 import type { RegexSession } from './session.ts';
 
@@ -217,12 +218,24 @@ function list(items: readonly string[], header?: string): string[] {
   return [...lines, ...items.map((i) => `|  ${i}`), '`-'];
 }
 
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Python's `time.strftime("%a %b %d %H:%M:%S %Y", time.localtime(t))`, as fail2ban-regex -v prints a failure's time. */
+export function ctime(zone: ZoneSettings['zone'], ms: number): string {
+  const w = zone.toWall(Math.floor(ms / 1000) * 1000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  const day = DAYS[new Date(Date.UTC(w.y, w.mo - 1, w.d)).getUTCDay()];
+  return `${day} ${MONTHS[w.mo - 1]} ${p(w.d)} ${p(w.h)}:${p(w.mi)}:${p(w.s)} ${w.y}`;
+}
+
 /** fail2ban-regex's "Results" report. */
 export function formatReport(session: RegexSession, verbose: boolean): string[] {
   const out: string[] = ['', 'Results', '======='];
   const pre = session.filter.prefregex;
   if (pre) {
-    out.push('', `Prefregex: ${session.prefregexMatched} total`, ...list([resolveTagsForDisplay(pre.pattern, session.filter.usedns)]));
+    const groups = verbose ? session.prefregexGroups.map((g) => `    ${g === '...' ? g : pyRepr(g)}`) : [];
+    out.push('', `Prefregex: ${session.prefregexMatched} total`, ...list([resolveTagsForDisplay(pre.pattern, session.filter.usedns), ...groups]));
   }
   const regexes = (title: string, stats: RegexSession['failregex']) => {
     const rows: string[] = [];
@@ -231,7 +244,9 @@ export function formatReport(session: RegexSession, verbose: boolean): string[] 
       total += s.hits;
       if (s.hits || verbose) rows.push(`${String(i + 1).padStart(2)}) [${s.hits}] ${s.regex}`);
       if (verbose) {
-        for (const f of s.failures) rows.push(`    ${idText(f.id) ?? f.id?.text}  ${f.time === undefined ? 'None' : new Date(f.time * 1000).toString()}`);
+        for (const { failure: f, multiple } of s.failures) {
+          rows.push(`    ${idText(f.id) ?? f.id?.text}  ${f.time === undefined ? 'None' : ctime(session.zones.zone, f.time * 1000)}${multiple ? ' (multiple regex matched)' : ''}`);
+        }
       }
     });
     out.push('', `${title}: ${total} total`, ...list(rows, ' #) [# of hits] regular expression'));

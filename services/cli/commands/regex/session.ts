@@ -6,6 +6,7 @@ import {
   inetAton,
   journalDate,
   newCore,
+  PyMatch,
   readFilterDefinition,
   zoneSettings,
   type CompiledFilter,
@@ -68,7 +69,8 @@ export interface Source {
 export interface RegexStat {
   regex: string;
   hits: number;
-  failures: Failure[];
+  /** With keepFailures: each failure the regex found, and whether fail2ban-regex marks it "(multiple regex matched)". */
+  failures: Array<{ failure: Failure; multiple: boolean }>;
 }
 
 export interface LineStats {
@@ -118,10 +120,13 @@ export class RegexSession {
   /** Failures, in log order, for `-o` and `--json`. */
   readonly failures: Failure[] = [];
   prefregexMatched = 0;
+  /** With keepFailures: the prefregex's groups of the first lines it matched (`'...'` after listLimit), as `-v` lists them. */
+  readonly prefregexGroups: Array<Record<string, string | undefined> | '...'> = [];
   /** Failures whose host is a name: fail2ban would resolve it; fleetban never does, so they count as no failure. */
   unresolved = 0;
   private started: number | undefined;
-  private readonly zones: ZoneSettings;
+  /** The local zone (`--zone`, else TZ): what dates without a zone are read in, and what -v prints times in. */
+  readonly zones: ZoneSettings;
   elapsedMs = 0;
 
   constructor(
@@ -198,7 +203,8 @@ export class RegexSession {
     for (const f of found) {
       if (!this.options.out) {
         this.failregex[f.regexIndex]!.hits++;
-        if (this.options.keepFailures) this.failregex[f.regexIndex]!.failures.push(f);
+        // fail2ban-regex flags a match when more than one failure of its line came before it.
+        if (this.options.keepFailures) this.failregex[f.regexIndex]!.failures.push({ failure: f, multiple: ret.length > 1 });
       }
       if (!f.nofail) ret.push(f);
       else ignored = true;
@@ -208,7 +214,10 @@ export class RegexSession {
       this.options.onFailures?.(ret);
     }
     if (this.options.out) return;
-    if (this.core.prefregexHasMatched) this.prefregexMatched++;
+    if (this.core.prefregexHasMatched) {
+      this.prefregexMatched++;
+      if (this.options.keepFailures) this.keepPrefregexGroups();
+    }
     const s = this.stats;
     if (maxlines > 1) {
       const now = this.core.buffered;
@@ -233,6 +242,15 @@ export class RegexSession {
       if (!this.options.printNoMissed && (this.options.printAllMissed || s.missed <= this.options.listLimit + 1)) s.missedLines.push(line);
     }
     s.tested++;
+  }
+
+  private keepPrefregexGroups(): void {
+    const pre = this.filter.prefregex;
+    const raw = this.core.prefregexLastMatch;
+    if (!pre || !raw) return;
+    const limit = this.options.listLimit;
+    if (this.prefregexGroups.length < limit) this.prefregexGroups.push(new PyMatch(raw, pre.regex).groupdict());
+    else if (this.prefregexGroups.length === limit) this.prefregexGroups.push('...');
   }
 
   /**
