@@ -5,8 +5,10 @@ import { EXIT, type CliIo } from '../../command.ts';
 import type { RegexOpts } from './index.ts';
 import { describeMatch, isJournalLog, journalMatch, journalOptions, JournalSpecError } from './journal.ts';
 import { forEachLine, progressBar } from './lines.ts';
-import { formatJson, formatOut, formatReport, pyRepr } from './output.ts';
+import { formatOut } from './out.ts';
+import { formatJson, formatReport } from './report.ts';
 import { readSource, RegexSession, type SessionOptions } from './session.ts';
+import { pyRepr } from './text.ts';
 
 /** The journal is read with this journalctl (found on PATH). */
 const JOURNALCTL = 'journalctl';
