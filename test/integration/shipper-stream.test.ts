@@ -150,8 +150,9 @@ describe('shipping a log file into the failures stream', () => {
     let shipper = shipperInProcess(config);
     const nc = await natsClient(nats.url);
     const users = async () => (await storedFailures(nc)).map((e) => e.user).sort();
+    const bothTailed = (what: string) => until(what, () => nc.request('fleetban.svc.shipper.streams', '', { timeout: 500 }).then((m) => m.json<unknown[]>().length === 2, () => false));
     try {
-      await until('both files tailed', () => nc.request('fleetban.svc.shipper.streams', '', { timeout: 500 }).then((m) => m.json<unknown[]>().length === 2, () => false));
+      await bothTailed('both files tailed');
       await until('the head file read', async () => (await streamCount(nc, 'fleetban_failures')) === 3);
       appendFileSync(head, failures(3, 5));
       appendFileSync(tail, failures(103, 105));
@@ -165,7 +166,7 @@ describe('shipping a log file into the failures stream', () => {
 
       // `head` is for a file seen for the first time: a saved position wins.
       shipper = shipperInProcess(config);
-      await until('both files tailed again', () => nc.request('fleetban.svc.shipper.streams', '', { timeout: 500 }).then((m) => m.json<unknown[]>().length === 2, () => false));
+      await bothTailed('both files tailed again');
       appendFileSync(head, failures(5, 6));
       appendFileSync(tail, failures(105, 106));
       await until('9 failures', async () => (await streamCount(nc, 'fleetban_failures')) === 9);
