@@ -20,12 +20,16 @@ export const MANUAL_JAIL = 'manual';
 /** Ban length when `--for` is not given and the jail is not in the config. */
 export const DEFAULT_MANUAL_BANTIME = 24 * 3_600_000;
 
-/** An address or CIDR from the command line, canonical. */
+/**
+ * An address or CIDR from the command line, canonical, read by shared/ip's
+ * one parser (so `::ffff:7f00:1` is 127.0.0.1 here as everywhere).
+ */
 export function manualTarget(text: string): Target {
   try {
     return parseTarget(text);
-  } catch {
-    throw new CliError(`not an IP address or CIDR: "${text}"`, EXIT.usage);
+  } catch (err) {
+    const why = /\((.*)\)$/.exec((err as Error).message)?.[1];
+    throw new CliError(`not an IP address or CIDR: "${text}"${why ? ` (${why})` : ''}`, EXIT.usage, { cause: err });
   }
 }
 
@@ -55,28 +59,80 @@ export function manualReason(reason: string | undefined): string | undefined {
   return reason;
 }
 
-/**
- * What a manual ban in `jail` must never cover: loopback, this host's own
- * addresses (unless the jail says `ignoreself: false`), the jail's
- * `ignoreip` and `enforcer.ignoreip`. The enforcers check theirs again.
- */
-export function manualAllowlist(config: Pick<Config, 'jails' | 'enforcer'>, jail: string, hostAddresses: readonly string[]): Allowlist {
-  const defined = config.jails[jail];
-  const list = new Allowlist([...LOOPBACK_NETWORKS, ...config.enforcer.ignoreip, ...(defined?.ignoreip ?? [])]);
-  if (defined?.ignoreself ?? true) for (const address of hostAddresses) list.add(address);
-  return list;
+/** An allowlist entry that a target overlaps, and which list it comes from. */
+export interface Refusal {
+  entry: string;
+  /** Why the entry is there, as the error message says it. */
+  what: string;
+}
+
+/** The target as the enforcers of `jail` ban it: IPv6 widened to the jail's ipv6prefix (the manual jail bans single addresses). */
+function enforcedTarget(target: Target, jail: string, config: Pick<Config, 'jails'>): Target {
+  const prefix = config.jails[jail]?.ipv6prefix ?? 128;
+  return target.family === 6 && target.prefix > prefix ? banTargetFor(target.address, prefix) : target;
+}
+
+function firstMatch(target: Target, lists: ReadonlyArray<[Allowlist, string]>): Refusal | undefined {
+  for (const [list, what] of lists) {
+    const entry = list.match(target);
+    if (entry !== undefined) return { entry, what };
+  }
+  return undefined;
 }
 
 const LOOPBACK = new Allowlist(LOOPBACK_NETWORKS);
 
-/** Refuses a target that overlaps the allowlist, checked as the enforcer will ban it (IPv6 widened to the jail's ipv6prefix). */
-export function checkAllowed(target: Target, jail: string, config: Pick<Config, 'jails' | 'enforcer'>, hostAddresses: readonly string[]): void {
-  const prefix = config.jails[jail]?.ipv6prefix ?? 128;
-  const enforced = target.family === 6 && target.prefix > prefix ? banTargetFor(target.address, prefix) : target;
-  const entry = manualAllowlist(config, jail, hostAddresses).match(enforced);
-  if (entry === undefined) return;
-  const what = LOOPBACK.has(entry) ? 'loopback' : hostAddresses.includes(entry) ? "this host's own address" : 'allowlisted (ignoreip)';
-  throw new CliError(`refusing to ban ${enforced.text}: it covers ${entry}, which is ${what}`, EXIT.refused);
+/**
+ * Why every enforcer that runs this config refuses a ban in a jail, or
+ * undefined: it overlaps loopback, `enforcer.ignoreip`, or the jail's own
+ * `ignoreip` (each enforcer also refuses its own addresses, which only it
+ * knows). `banned` uses it not to call such a ban in force; the lists are
+ * built once per jail, as a stream may hold many bans.
+ */
+export function fleetRefusals(config: Pick<Config, 'jails' | 'enforcer'>): (target: Target, jail: string) => Refusal | undefined {
+  const fleet = new Allowlist(config.enforcer.ignoreip);
+  const jails = new Map<string, Allowlist>();
+  return (target, jail) => {
+    let own = jails.get(jail);
+    if (!own) jails.set(jail, (own = new Allowlist(config.jails[jail]?.ignoreip ?? [])));
+    return firstMatch(enforcedTarget(target, jail, config), [
+      [LOOPBACK, 'loopback'],
+      [fleet, 'allowlisted (enforcer.ignoreip)'],
+      [own, `allowlisted (ignoreip of jail ${jail})`],
+    ]);
+  };
+}
+
+/**
+ * What a manual ban in `jail` must never cover: all that {@link fleetRefusals}
+ * names (so `0.0.0.0/0` and `::/0` too, as they cover loopback), this host's
+ * own addresses (unless the jail says `ignoreself: false`), and
+ * `defaults.ignoreip`, which the operator meant for every jail, the manual
+ * one included. fail2ban's `banip` skips ignoreip; there is no `--force` here
+ * because the enforcers refuse loopback and ignoreip themselves, so a forced
+ * ban would be stored, listed, and applied nowhere: an operator who means it
+ * takes the address out of the list.
+ */
+export function manualRefusal(target: Target, jail: string, config: ManualConfig, hostAddresses: readonly string[]): Refusal | undefined {
+  const enforced = enforcedTarget(target, jail, config);
+  const self = (config.jails[jail]?.ignoreself ?? true) ? hostAddresses : [];
+  return (
+    fleetRefusals(config)(target, jail) ??
+    firstMatch(enforced, [
+      [new Allowlist(self), "this host's own address"],
+      [new Allowlist(config.defaults.ignoreip), 'allowlisted (defaults.ignoreip)'],
+    ])
+  );
+}
+
+export type ManualConfig = Pick<Config, 'jails' | 'enforcer' | 'defaults'>;
+
+/** Refuses (exit 65) a target that overlaps what must never be banned, checked as the enforcer will ban it. */
+export function checkAllowed(target: Target, jail: string, config: ManualConfig, hostAddresses: readonly string[]): void {
+  const refusal = manualRefusal(target, jail, config, hostAddresses);
+  if (refusal === undefined) return;
+  const enforced = enforcedTarget(target, jail, config);
+  throw new CliError(`refusing to ban ${enforced.text}: it covers ${refusal.entry}, which is ${refusal.what}`, EXIT.refused);
 }
 
 /**

@@ -71,7 +71,8 @@ export function parseConfig(text: string, file: string, context: ParseContext): 
     });
   }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: { prefix, host: host ?? context.hostname, ...rest, jails } };
+  const defaults = { ignoreip: defaultsCheck.success ? defaultsCheck.data.ignoreip : [] };
+  return { ok: true, config: { prefix, host: host ?? context.hostname, ...rest, jails, defaults } };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

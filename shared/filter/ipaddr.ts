@@ -167,46 +167,13 @@ function maskLength(mask: string): number {
 }
 
 /**
- * The canonical text shared/ip gives an address (IPv4 dotted quad; IPv6 per
- * RFC 5952, lower case, longest zero run compressed; IPv4-mapped folded to
- * IPv4), or undefined when it is not one. Same answers as canonicalIp, a
- * good deal faster: it runs for every failure the shipper reports.
+ * The canonical text of an address taken from a log line (`<HOST>`,
+ * `<ADDR>`), or undefined when it is not one. It is shared/ip's one parser,
+ * so a failure is counted under the same address that the bus, the CLI and
+ * the allowlists give it (`::ffff:cb00:7108` is 203.0.113.8 everywhere).
  */
 export function canonicalAddress(text: string): string | undefined {
-  // Embedded IPv4 in IPv6 is rare and has corner cases: shared/ip decides those.
-  if (text.includes(':') && text.includes('.')) return tryCanonicalIp(text);
-  if (text.includes(':')) {
-    const w = parseIpv6(text);
-    if (!w) return undefined;
-    if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
-      return `${w[6]! >> 8}.${w[6]! & 255}.${w[7]! >> 8}.${w[7]! & 255}`;
-    }
-    return formatRfc5952(w);
-  }
-  const v4 = parseIpv4(text);
-  return v4 ? (v4.join('.') === text ? text : v4.join('.')) : undefined;
-}
-
-function formatRfc5952(words: readonly number[]): string {
-  let bestBase = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestBase = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestBase < 0) return words.map((x) => x.toString(16)).join(':');
-  const head = words.slice(0, bestBase).map((x) => x.toString(16)).join(':');
-  const tail = words.slice(bestBase + bestLen).map((x) => x.toString(16)).join(':');
-  return `${head}::${tail}`;
+  return tryCanonicalIp(text);
 }
 
 /**

@@ -1,6 +1,5 @@
-import ipaddr from 'ipaddr.js';
 import { InvalidAddressError } from '../errors.ts';
-import { readCanonical } from './fast.ts';
+import { formatAddress, scanAddress, scanPrefix, type ScannedAddress } from './parse.ts';
 
 export type IpFamily = 4 | 6;
 
@@ -17,82 +16,68 @@ export interface Target {
 
 const BITS: Record<IpFamily, number> = { 4: 32, 6: 128 };
 
-/**
- * Parses one address strictly: IPv4 only in four-part decimal without leading
- * zeros (so `127.1` or `0x7f.0.0.1` from a log line are not taken for an
- * address), IPv6 without a zone. `::ffff:a.b.c.d` folds to IPv4.
- */
-function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 {
-  const s = text.trim();
-  if (s.includes(':')) {
-    if (!ipaddr.IPv6.isValid(s) || s.includes('%')) throw new InvalidAddressError(`not an IP address: "${text}"`);
-    const v6 = ipaddr.IPv6.parse(s);
-    return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
-  }
-  if (!ipaddr.IPv4.isValidFourPartDecimal(s) || /(^|\.)0\d/.test(s)) {
-    throw new InvalidAddressError(`not an IP address: "${text}"`);
-  }
-  return ipaddr.IPv4.parse(s);
-}
-
-function familyOf(addr: ipaddr.IPv4 | ipaddr.IPv6): IpFamily {
-  return addr.kind() === 'ipv4' ? 4 : 6;
+/** Parses one address with the one parser (see parse.ts for its rules); throws {@link InvalidAddressError}. */
+function parseAddress(text: string): ScannedAddress {
+  const read = scanAddress(text);
+  if ('error' in read) throw new InvalidAddressError(`not an IP address: "${text.slice(0, 64)}" (${read.error})`);
+  return read;
 }
 
 /** The canonical text of an address (RFC 5952 for IPv6, IPv4-mapped folded). Throws {@link InvalidAddressError}. */
 export function canonicalIp(text: string): string {
-  return parseAddress(text).toString();
+  const a = parseAddress(text);
+  return formatAddress(a.family, a.bits);
 }
 
 /** Like {@link canonicalIp} but returns undefined for anything that is not an address. */
 export function tryCanonicalIp(text: string): string | undefined {
-  try {
-    return canonicalIp(text);
-  } catch {
-    return undefined;
-  }
+  const a = scanAddress(text);
+  return 'error' in a ? undefined : formatAddress(a.family, a.bits);
 }
 
 export function ipFamily(text: string): IpFamily {
-  return familyOf(parseAddress(text));
+  return parseAddress(text).family;
+}
+
+/** A target with its address as a number, for range arithmetic. */
+export interface ReadTarget {
+  target: Target;
+  bits: bigint;
 }
 
 /**
- * Parses an address or a CIDR into a {@link Target}. Host bits of a CIDR are
- * cleared (`192.0.2.7/24` → `192.0.2.0/24`); a full-length prefix is a plain address.
- * An IPv4-mapped IPv6 CIDR (`::ffff:192.0.2.0/120`) becomes the IPv4 CIDR.
+ * Parses an address or a CIDR, with the bits of its (network) address.
+ * Host bits of a CIDR are cleared (`192.0.2.7/24` is `192.0.2.0/24`, as
+ * fail2ban reads it); a full-length prefix is a plain address; `/0` is the
+ * whole family (whether that may be banned is the caller's policy). An
+ * IPv4-mapped network (`::ffff:192.0.2.0/120`, any spelling) is the IPv4
+ * network of the prefix less 96; with a prefix under 96 it would reach
+ * beyond the mapped range, so it is refused.
  */
+export function readTarget(text: string): ReadTarget {
+  const slash = text.indexOf('/');
+  const a = parseAddress(slash < 0 ? text : text.slice(0, slash));
+  let prefix = BITS[a.family];
+  if (slash >= 0) {
+    const written = scanPrefix(text.slice(slash + 1));
+    if (written === undefined) throw new InvalidAddressError(`bad prefix length in "${text.slice(0, 64)}" (0-128, no leading zero)`);
+    prefix = written;
+    if (a.mapped) {
+      if (prefix < 96) throw new InvalidAddressError(`IPv4-mapped network "${text}" needs a prefix of at least 96`);
+      prefix -= 96;
+    }
+    if (prefix > BITS[a.family]) throw new InvalidAddressError(`prefix /${written} is too long for IPv${a.family} in "${text}"`);
+  }
+  const host = BigInt(BITS[a.family] - prefix);
+  const bits = (a.bits >> host) << host;
+  const address = formatAddress(a.family, bits);
+  const full = prefix === BITS[a.family];
+  return { target: { family: a.family, address, prefix, text: full ? address : `${address}/${prefix}` }, bits };
+}
+
+/** {@link readTarget} without the bits. Throws {@link InvalidAddressError}. */
 export function parseTarget(text: string): Target {
-  const fast = readCanonical(text);
-  if (fast) return fast.target;
-  const s = text.trim();
-  const slash = s.indexOf('/');
-  if (slash < 0) {
-    const addr = parseAddress(s);
-    const family = familyOf(addr);
-    const address = addr.toString();
-    return { family, address, prefix: BITS[family], text: address };
-  }
-  const prefixText = s.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText)) throw new InvalidAddressError(`bad prefix length in "${text}"`);
-  let prefix = Number(prefixText);
-  const raw = s.slice(0, slash);
-  let addr = parseAddress(raw);
-  let family = familyOf(addr);
-  if (family === 4 && raw.includes(':')) {
-    // An IPv4-mapped IPv6 network: its prefix counts the 96 mapping bits.
-    if (prefix < 96) throw new InvalidAddressError(`IPv4-mapped network "${text}" needs a prefix of at least 96`);
-    prefix -= 96;
-  }
-  if (prefix > BITS[family]) throw new InvalidAddressError(`prefix /${prefix} is too long for IPv${family} in "${text}"`);
-  const network = family === 4
-    ? ipaddr.IPv4.networkAddressFromCIDR(`${addr.toString()}/${prefix}`)
-    : ipaddr.IPv6.networkAddressFromCIDR(`${addr.toString()}/${prefix}`);
-  addr = network;
-  family = familyOf(addr);
-  const address = addr.toString();
-  const full = prefix === BITS[family];
-  return { family, address, prefix, text: full ? address : `${address}/${prefix}` };
+  return readTarget(text).target;
 }
 
 export function tryParseTarget(text: string): Target | undefined {
@@ -116,10 +101,7 @@ export function banTargetFor(ip: string, ipv6Prefix = 128): Target {
 
 /** The address as a number, for range arithmetic. */
 export function addressBits(target: Pick<Target, 'address'>): bigint {
-  const bytes = parseAddress(target.address).toByteArray();
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  return n;
+  return parseAddress(target.address).bits;
 }
 
 export function bitsOf(family: IpFamily): number {

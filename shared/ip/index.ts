@@ -5,9 +5,11 @@ export {
   canonicalIp,
   ipFamily,
   parseTarget,
+  readTarget,
   tryCanonicalIp,
   tryParseTarget,
   type IpFamily,
+  type ReadTarget,
   type Target,
 } from './address.ts';
 export { Allowlist, LOOPBACK_NETWORKS } from './allowlist.ts';

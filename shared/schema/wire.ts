@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalIp, parseTarget } from '../ip/index.ts';
+import { tryCanonicalIp, tryParseTarget } from '../ip/index.ts';
 import { PERMANENT } from '../time/index.ts';
 import { DECISION_ACTIONS, JAIL_NAME } from './subjects.ts';
 
@@ -22,26 +22,26 @@ export const LIMITS = {
 
 const epochMs = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-const canonicalAddress = z.string().max(64).superRefine((value, ctx) => {
-  let canonical: string;
-  try {
-    canonical = canonicalIp(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `not an IP address: "${value.slice(0, 64)}"` });
-    return;
-  }
-  if (canonical !== value) ctx.addIssue({ code: 'custom', message: `not canonical: "${value}" (expected "${canonical}")` });
+/**
+ * Addresses on the wire are read with shared/ip's one parser and carried on
+ * in its canonical form: any spelling it takes (`::ffff:cb00:7108`,
+ * `2001:DB8::0001`) is accepted and rewritten (203.0.113.8, 2001:db8::1), so
+ * a message from an older or foreign publisher is enforced where the CLI and
+ * the filters would put it, never in the other family's set. What the parser
+ * refuses (zones, leading zeros in IPv4, host names) is refused here too.
+ */
+const address = z.string().max(64).transform((value, ctx) => {
+  const canonical = tryCanonicalIp(value);
+  if (canonical !== undefined) return canonical;
+  ctx.addIssue({ code: 'custom', message: `not an IP address: "${value.slice(0, 64)}"` });
+  return z.NEVER;
 });
 
-const canonicalTarget = z.string().max(64).superRefine((value, ctx) => {
-  let canonical: string;
-  try {
-    canonical = parseTarget(value).text;
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `not an IP address or CIDR: "${value.slice(0, 64)}"` });
-    return;
-  }
-  if (canonical !== value) ctx.addIssue({ code: 'custom', message: `not canonical: "${value}" (expected "${canonical}")` });
+const target = z.string().max(64).transform((value, ctx) => {
+  const canonical = tryParseTarget(value);
+  if (canonical !== undefined) return canonical.text;
+  ctx.addIssue({ code: 'custom', message: `not an IP address or CIDR: "${value.slice(0, 64)}"` });
+  return z.NEVER;
 });
 
 const text = (max: number) => z.string().min(1).max(max);
@@ -55,7 +55,7 @@ export const failureEventSchema = z.strictObject({
   id,
   jail,
   /** Canonical text form of the offending address. */
-  ip: canonicalAddress,
+  ip: address,
   /** The log line's own timestamp, epoch ms. */
   time: epochMs,
   /** The shipper's host name. */
@@ -73,7 +73,7 @@ const decisionCommon = {
   id,
   jail,
   /** An address or a CIDR, canonical. */
-  target: canonicalTarget,
+  target,
   /** When the decision was taken, epoch ms. */
   time: epochMs,
   origin: z.enum(['scorer', 'manual']),

@@ -3,9 +3,9 @@ import { describe, test } from 'node:test';
 import { Allowlist, banTargetFor, canonicalIp, LOOPBACK_NETWORKS, parseTarget, tryCanonicalIp } from '../../shared/ip/index.ts';
 
 describe('IP canonicalisation', () => {
-  test('IPv4 stays as written when it is canonical', () => {
+  test('IPv4 stays as written when it is canonical; white space around it is not part of an address', () => {
     assert.equal(canonicalIp('192.0.2.7'), '192.0.2.7');
-    assert.equal(canonicalIp(' 198.51.100.1 '), '198.51.100.1');
+    assert.equal(tryCanonicalIp(' 198.51.100.1 '), undefined);
   });
 
   test('IPv6 is compressed and lower-cased (RFC 5952)', () => {
@@ -13,9 +13,30 @@ describe('IP canonicalisation', () => {
     assert.equal(canonicalIp('2001:db8:0:0:1:0:0:1'), '2001:db8::1:0:0:1');
   });
 
-  test('IPv4-mapped IPv6 folds to IPv4', () => {
-    assert.equal(canonicalIp('::ffff:1.2.3.4'), '1.2.3.4');
+  test('IPv4-mapped IPv6 folds to IPv4 in every spelling, and parseTarget agrees with canonicalIp', () => {
+    for (const mapped of ['::ffff:1.2.3.4', '::ffff:102:304', '::FFFF:0102:0304', '0:0:0:0:0:ffff:1.2.3.4', '0000:0000:0000:0000:0000:ffff:0102:0304', '::0:ffff:1.2.3.4']) {
+      assert.equal(canonicalIp(mapped), '1.2.3.4', mapped);
+      assert.deepEqual(parseTarget(mapped), { family: 4, address: '1.2.3.4', prefix: 32, text: '1.2.3.4' }, mapped);
+    }
     assert.equal(canonicalIp('::ffff:c000:0207'), '192.0.2.7');
+    assert.equal(parseTarget('::ffff:cb00:7108').text, '203.0.113.8', 'the hex form of finding 4 is IPv4, not an IPv6 address');
+    assert.equal(parseTarget('::ffff:7f00:1').text, '127.0.0.1');
+  });
+
+  test('the deprecated IPv4-compatible form and NAT64 addresses stay IPv6', () => {
+    assert.equal(canonicalIp('::1.2.3.4'), '::102:304');
+    assert.equal(canonicalIp('64:ff9b::192.0.2.1'), '64:ff9b::c000:201');
+    assert.equal(canonicalIp('::ffff:0:1.2.3.4'), '::ffff:0:102:304');
+  });
+
+  test('leading zeros in IPv4 parts are refused wherever they appear, and zones everywhere', () => {
+    for (const bad of ['010.0.0.1', '10.0.0.01', '::ffff:010.0.0.1', '::ffff:10.0.0.01', '1:2:3:4:5:6:010.1.1.1', '::ffff:0x7f.0.0.1']) {
+      assert.throws(() => parseTarget(bad), /not an IP address/, bad);
+    }
+    assert.throws(() => canonicalIp('::ffff:010.0.0.1'), /leading zero .* ambiguous/);
+    for (const zoned of ['fe80::1%eth0', 'fe80::1%1', '::ffff:1.2.3.4%eth0', 'fe80::1%eth0/64']) {
+      assert.throws(() => parseTarget(zoned), /zone index/, zoned);
+    }
   });
 
   test('loose IPv4 forms and zones are not addresses', () => {
@@ -40,6 +61,17 @@ describe('IP canonicalisation', () => {
     assert.throws(() => parseTarget('192.0.2.0/33'), /too long/);
     assert.throws(() => parseTarget('192.0.2.0/x'), /bad prefix/);
     assert.throws(() => parseTarget('::ffff:1.2.3.4/64'), /at least 96/);
+    assert.throws(() => parseTarget('::ffff:cb00:7108/95'), /at least 96/);
+    for (const bad of ['192.0.2.0/08', '192.0.2.0/', '192.0.2.0/+8', '2001:db8::/0064', '2001:db8::/129']) assert.throws(() => parseTarget(bad), /prefix/, bad);
+  });
+
+  test('CIDR edges: /0 is the whole family, a full prefix the address, and a mapped network its IPv4 network', () => {
+    assert.equal(parseTarget('192.0.2.7/0').text, '0.0.0.0/0');
+    assert.equal(parseTarget('2001:db8::1/0').text, '::/0');
+    assert.equal(parseTarget('2001:db8::1/128').text, '2001:db8::1');
+    assert.equal(parseTarget('::ffff:cb00:7108/128').text, '203.0.113.8');
+    assert.equal(parseTarget('::ffff:cb00:7108/120').text, '203.0.113.0/24');
+    assert.equal(parseTarget('::FFFF:0:0/96').text, '0.0.0.0/0');
   });
 
   test('a jail with ipv6prefix 64 bans the /64 around an IPv6 address and the address itself for IPv4', () => {
@@ -59,6 +91,15 @@ describe('allowlists', () => {
     assert.ok(allow.has('127.0.0.53'));
     assert.ok(allow.has('::1'));
     assert.ok(allow.has('::ffff:127.0.0.1'));
+    assert.ok(allow.has('::ffff:7f00:1'), 'the hex spelling of ::ffff:127.0.0.1 is loopback too');
+    assert.ok(allow.has('::ffff:c000:205'));
+  });
+
+  test('an allowlist entry in a mapped spelling is its IPv4 address or network', () => {
+    const mapped = new Allowlist(['::ffff:c633:6400/120', '::ffff:cb00:7108']);
+    assert.deepEqual(mapped.entries(), ['198.51.100.0/24', '203.0.113.8']);
+    assert.ok(mapped.has('198.51.100.9'));
+    assert.ok(mapped.has('203.0.113.8'));
   });
 
   test('addresses outside every entry do not match', () => {

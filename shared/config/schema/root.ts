@@ -41,4 +41,6 @@ export type Config = Omit<z.output<typeof rootSchema>, 'defaults' | 'jails'> & {
   /** This host's name: from the file, or the OS host name when loaded. */
   host: string;
   jails: Record<string, JailConfig>;
+  /** What `defaults:` says beyond what each jail inherits: its ignoreip also guards manual bans in jails the config does not define. */
+  defaults: { ignoreip: string[] };
 };

@@ -21,11 +21,22 @@ export interface BannedEntry {
   banCount?: number;
   /** The decision that set the ban. */
   id: string;
+  /**
+   * Set when every enforcer running this config refuses the ban (it covers
+   * loopback or an allowlisted address): the decision is stored, but no
+   * kernel holds it, so it is listed apart and never as in force.
+   */
+  refused?: string;
 }
 
-export function bannedEntries(bans: Iterable<ActiveBan>, now: number): BannedEntry[] {
+/** Why a ban is refused by every enforcer, or undefined when it is in force. */
+export type RefusalCheck = (ban: ActiveBan) => string | undefined;
+
+export function bannedEntries(bans: Iterable<ActiveBan>, now: number, refusal: RefusalCheck = () => undefined): BannedEntry[] {
   const out: BannedEntry[] = [];
-  for (const { jail, target, until, decision: d } of bans) {
+  for (const ban of bans) {
+    const { jail, target, until, decision: d } = ban;
+    const refused = refusal(ban);
     out.push({
       jail,
       target,
@@ -39,6 +50,7 @@ export function bannedEntries(bans: Iterable<ActiveBan>, now: number): BannedEnt
       ...(d.failures !== undefined && { failures: d.failures }),
       ...(d.banCount !== undefined && { banCount: d.banCount }),
       id: d.id,
+      ...(refused !== undefined && { refused }),
     });
   }
   return out.sort((a, b) => a.jail.localeCompare(b.jail) || endOrder(a.until, b.until) || a.target.localeCompare(b.target));
@@ -50,6 +62,14 @@ function endOrder(a: number, b: number): number {
   if (a === PERMANENT) return 1;
   if (b === PERMANENT) return -1;
   return a - b;
+}
+
+/** Stored bans that no enforcer applies, and why: shown below the bans in force. */
+export function renderRefused(entries: readonly BannedEntry[]): string {
+  return table(
+    ['JAIL', 'TARGET', 'REFUSED BY EVERY ENFORCER', 'ORIGIN', 'BY'],
+    entries.map((e) => [e.jail, e.target, e.refused ?? '', e.origin, cell(e.by, 40)]),
+  );
 }
 
 export function renderBanned(entries: readonly BannedEntry[]): string {
