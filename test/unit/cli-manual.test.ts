@@ -7,6 +7,7 @@ import {
   checkAllowed,
   checkRetention,
   DEFAULT_MANUAL_BANTIME,
+  fleetRefusals,
   MANUAL_JAIL,
   manualBan,
   manualJail,
@@ -47,6 +48,49 @@ describe('manual ban and unban: what is checked and what is published', () => {
     assert.equal(manualTarget('::ffff:192.0.2.7').text, '192.0.2.7');
     assert.equal(manualTarget('192.0.2.77/24').text, '192.0.2.0/24');
     for (const bad of ['192.0.2', '192.0.2.300', 'host.example', '192.0.2.1/33', '010.0.0.1']) assert.equal(exitOf(() => manualTarget(bad)), EXIT.usage, bad);
+  });
+
+  test('every spelling of an IPv4-mapped address is the IPv4 address, and a bad one says why', () => {
+    assert.equal(manualTarget('::ffff:cb00:7108').text, '203.0.113.8');
+    assert.equal(manualTarget('::FFFF:CB00:7108').text, '203.0.113.8');
+    assert.equal(manualTarget('::ffff:cb00:7100/120').text, '203.0.113.0/24');
+    assert.throws(() => manualTarget('fe80::1%eth0'), /not an IP address or CIDR: "fe80::1%eth0" \(a zone index/);
+    assert.throws(() => manualTarget('010.0.0.1'), /leading zero in an IPv4 part is ambiguous/);
+  });
+
+  test('the loopback guard refuses loopback in every spelling, the hex IPv4-mapped one included', () => {
+    for (const spelling of ['127.0.0.1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::FFFF:7F00:0001', '0:0:0:0:0:ffff:7f00:1', '::ffff:7f00:0/104', '::1', '0:0:0:0:0:0:0:1']) {
+      assert.equal(exitOf(() => checkAllowed(manualTarget(spelling), MANUAL_JAIL, config, HOST)), EXIT.refused, spelling);
+    }
+    assert.throws(() => checkAllowed(manualTarget('::ffff:7f00:1'), MANUAL_JAIL, config, HOST), /refusing to ban 127\.0\.0\.1: it covers 127\.0\.0\.0\/8, which is loopback/);
+  });
+
+  test('defaults.ignoreip guards manual bans in every jail, the manual one included, with no override', () => {
+    const withDefaults = testConfig({ defaults: { ignoreip: '192.0.2.64/26 ::ffff:cb00:7108' }, jails: { sshd: {}, web: { ignoreip: ['198.51.100.1'] } } });
+    const refused = (target: string, jail = MANUAL_JAIL) => exitOf(() => checkAllowed(manualTarget(target), jail, withDefaults, HOST));
+    assert.equal(refused('192.0.2.70'), EXIT.refused, 'the manual jail is in no config, so only defaults.ignoreip can guard it');
+    assert.equal(refused('203.0.113.8'), EXIT.refused);
+    assert.equal(refused('::ffff:cb00:7108'), EXIT.refused);
+    assert.equal(refused('192.0.2.0/24'), EXIT.refused, 'a network around a defaults.ignoreip entry');
+    assert.equal(refused('192.0.2.70', 'sshd'), EXIT.refused, 'a jail that inherits it');
+    assert.equal(refused('192.0.2.70', 'web'), EXIT.refused, 'a jail with its own ignoreip');
+    assert.equal(refused('192.0.2.7'), undefined);
+    assert.throws(() => checkAllowed(manualTarget('192.0.2.70'), MANUAL_JAIL, withDefaults, HOST), /refusing to ban 192\.0\.2\.70: it covers 192\.0\.2\.64\/26, which is allowlisted \(defaults\.ignoreip\)/);
+  });
+
+  test('the bans every enforcer refuses are named: loopback, whole families, enforcer.ignoreip, the jail ignoreip', () => {
+    const refusal = fleetRefusals(config);
+    const why = (target: string, jail = MANUAL_JAIL) => {
+      const r = refusal(manualTarget(target), jail);
+      return r && `${r.entry} ${r.what}`;
+    };
+    assert.equal(why('0.0.0.0/0'), '127.0.0.0/8 loopback');
+    assert.equal(why('::/0'), '::1 loopback');
+    assert.equal(why('::ffff:7f00:1'), '127.0.0.0/8 loopback');
+    assert.equal(why('198.51.100.3'), '198.51.100.0/28 allowlisted (enforcer.ignoreip)');
+    assert.equal(why('192.0.2.200', 'sshd'), '192.0.2.128/25 allowlisted (ignoreip of jail sshd)');
+    assert.equal(why('192.0.2.200'), undefined, 'the manual jail has no ignoreip of its own on the enforcers');
+    assert.equal(why('203.0.113.250'), undefined, "a host's own address is refused only by that host");
   });
 
   test('without --jail the ban goes to the "manual" jail; a jail name must be one the subjects allow', () => {
