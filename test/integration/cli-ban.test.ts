@@ -109,6 +109,55 @@ describe('fleetban ban, unban and banned on NATS alone', () => {
     assert.equal((await f.run('ban', '192.0.2.200', '--for', '2h')).code, 0, 'a ban as long as the stream keeps decisions is fine');
   });
 
+  test('ban refuses loopback in its hex IPv4-mapped spelling and addresses in defaults.ignoreip, publishing nothing', async () => {
+    const f = await fleet({ defaults: { ignoreip: '203.0.113.0/28' } });
+    const cases: Array<[string[], RegExp]> = [
+      [['ban', '::ffff:7f00:1'], /refusing to ban 127\.0\.0\.1: it covers 127\.0\.0\.0\/8, which is loopback/],
+      [['ban', '203.0.113.5'], /it covers 203\.0\.113\.0\/28, which is allowlisted \(defaults\.ignoreip\)/],
+      [['ban', '::ffff:cb00:7105', '--jail', 'sshd'], /refusing to ban 203\.0\.113\.5: .*defaults\.ignoreip/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await f.run(...args);
+      assert.equal(r.code, 65, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message, args.join(' '));
+    }
+    assert.equal((await f.stored()).length, 0);
+    const hex = await f.run('ban', '::ffff:cb00:7120', '--json');
+    assert.equal(hex.code, 0, hex.stderr);
+    assert.equal((await f.stored())[0]!.decision.target, '203.0.113.32', 'the IPv4 address, not an IPv6 one');
+  });
+
+  test('banned lists apart, as refused, stored bans that every enforcer refuses, and never as in force', async () => {
+    const f = await fleet({ enforcer: { ignoreip: ['198.51.100.0/28'] }, jails: { sshd: { ignoreip: '192.0.2.128/25' } } });
+    const now = Date.now();
+    const raw = (id: string, jail: string, target: string) =>
+      jetstream(nc).publish(f.subjects.decision('ban', jail), JSON.stringify({ v: 1, id, action: 'ban', jail, target, time: now, duration: HOUR, origin: 'manual', by: 'old-cli' }));
+    await raw('all4', 'manual', '0.0.0.0/0');
+    await raw('all6', 'manual', '::/0');
+    await raw('lo', 'manual', '::ffff:7f00:1');
+    await raw('allow', 'manual', '198.51.100.3');
+    await raw('jail-allow', 'sshd', '192.0.2.200');
+    await raw('fine', 'sshd', '192.0.2.7');
+    const json = JSON.parse((await f.run('banned', '--json')).stdout) as { bans: Array<{ target: string }>; refused: Array<{ jail: string; target: string; refused: string }> };
+    assert.deepEqual(json.bans.map((b) => b.target), ['192.0.2.7']);
+    assert.deepEqual(json.refused.map((b) => [b.jail, b.target, b.refused]).sort(), [
+      ['manual', '0.0.0.0/0', 'covers 127.0.0.0/8 (loopback)'],
+      ['manual', '127.0.0.1', 'covers 127.0.0.0/8 (loopback)'],
+      ['manual', '198.51.100.3', 'covers 198.51.100.0/28 (allowlisted (enforcer.ignoreip))'],
+      ['manual', '::/0', 'covers ::1 (loopback)'],
+      ['sshd', '192.0.2.200', 'covers 192.0.2.128/25 (allowlisted (ignoreip of jail sshd))'],
+    ]);
+    const text = await f.run('banned');
+    assert.equal(text.code, 0, text.stderr);
+    const [inForce, refused] = text.stdout.split('\nstored but refused by every enforcer, so not in force:\n');
+    assert.match(inForce!, /^JAIL +TARGET +REMAINING +ORIGIN +BY +REASON\nsshd +192\.0\.2\.7 /);
+    assert.doesNotMatch(inForce!, /127\.0\.0\.1|0\.0\.0\.0\/0/);
+    assert.match(refused!, /manual +127\.0\.0\.1 +covers 127\.0\.0\.0\/8 \(loopback\) +manual +old-cli/);
+    const one = await f.run('banned', '127.0.0.1');
+    assert.equal(one.code, 1, 'a refused ban is not a ban in force');
+    assert.match(one.stdout, /^127\.0\.0\.1 is not banned\n/);
+  });
+
   test('a stream that keeps decisions for ever takes a permanent ban', async () => {
     const f = await fleet({ nats: { streams: { decisions: { maxAge: 0 } } } });
     const r = await f.run('ban', '203.0.113.5', '--for', '-1');

@@ -168,18 +168,19 @@ describe('the enforcer on NATS, with the dry-run backend', () => {
     const bad = {
       notJson: 'not json at all',
       wrongVersion: JSON.stringify({ ...ban('192.0.2.20', Date.now(), HOUR), v: 2 }),
-      nonCanonical: JSON.stringify({ ...ban('192.0.2.21', Date.now(), HOUR), target: '::ffff:192.0.2.21' }),
       badAddress: JSON.stringify({ ...ban('192.0.2.22', Date.now(), HOUR), target: '192.0.2.300' }),
     };
     for (const body of Object.values(bad)) await js.publish(`${prefix}.ban.sshd`, body);
     await js.publish(`${prefix}.ban.other`, decisionCodec.encode(ban('192.0.2.23', Date.now(), HOUR, 'sshd')));
     await publish(js, prefix, ban('192.0.2.200', Date.now(), HOUR));
     await publish(js, prefix, ban('127.0.0.1', Date.now(), HOUR, 'manual'));
+    // Another spelling is not malformed: the one address parser reads it (loopback in it is still refused).
+    await js.publish(`${prefix}.ban.sshd`, JSON.stringify({ ...ban('192.0.2.21', Date.now(), HOUR), target: '::ffff:192.0.2.21' }));
     await publish(js, prefix, ban('192.0.2.99', Date.now(), HOUR));
-    await until(() => adds(e.dry.records).length > 0, 'the marker ban');
-    assert.deepEqual(adds(e.dry.records), ['sshd 192.0.2.99']);
+    await until(() => adds(e.dry.records).includes('sshd 192.0.2.99'), 'the marker ban');
+    assert.deepEqual(adds(e.dry.records), ['sshd 192.0.2.21', 'sshd 192.0.2.99']);
     const stats = (await nc.request(`${prefix}.svc.enforcer.stats`, '', { timeout: 2000 })).json<{ invalid: number; refused: Record<string, number> }>();
-    assert.equal(stats.invalid, 5);
+    assert.equal(stats.invalid, 4);
     assert.deepEqual(stats.refused, { allowlisted: 2 });
     const refused = await e.metrics().registry.getSingleMetricAsString('fleetban_enforcer_decisions_refused_total');
     assert.match(refused, /fleetban_enforcer_decisions_refused_total\{reason="allowlisted",jail="sshd"\} 1/);
