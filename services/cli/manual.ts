@@ -146,7 +146,7 @@ export function checkRetention(duration: number, stream: { name: string; maxAgeM
   throw new CliError(
     `refusing a ${formatDuration(duration)} ban: the decisions stream ${stream.name} keeps decisions for ${formatDuration(stream.maxAgeMs)}, ` +
       `so an enforcer started after that would not know the ban. Ban for at most ${formatDuration(stream.maxAgeMs)}, ` +
-      'or raise nats.streams.decisions.maxAge (0 keeps decisions for ever) and apply it with `fleetban streams --apply` (or restart a part allowed to update streams)',
+      'or raise nats.streams.decisions.maxAge (0 keeps decisions for ever) and apply it with `fleetban streams --apply`',
     EXIT.refused,
   );
 }

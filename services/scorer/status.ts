@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../../shared/errors.ts';
 import type { RedisClient } from '../../shared/redis/index.ts';
 import { parseStatusRequest, statusResponseSchema, type BannedEntry, type JailStatus, type StatusResponse } from '../../shared/schema/index.ts';
-import { formatDuration, PERMANENT } from '../../shared/time/index.ts';
+import { failuresWithin, PERMANENT } from '../../shared/time/index.ts';
 import type { JailRules } from './core/rules.ts';
 import type { JailFigures } from './redis/figures.ts';
 import type { KeyLayout } from './redis/keys.ts';
@@ -55,7 +55,7 @@ async function jailStatus(deps: StatusDeps, jail: string, now: number, limit: nu
       remaining: end === PERMANENT ? PERMANENT : end - now,
       origin: ban.origin,
       ...(ban.origin === 'scorer'
-        ? { reason: rules ? `${ban.failures} failures within ${formatDuration(rules.findtime)}` : `${ban.failures} failures`, failures: ban.failures, banCount: ban.banCount }
+        ? { reason: rules ? failuresWithin(ban.failures, rules.findtime) : `${ban.failures} failure${ban.failures === 1 ? '' : 's'}`, failures: ban.failures, banCount: ban.banCount }
         : { ...(ban.reason !== undefined && { reason: ban.reason }), ...(ban.by !== undefined && { by: ban.by }) }),
     });
   });

@@ -1,16 +1,20 @@
 import { stringify } from 'yaml';
-import { formatDuration } from '../time/index.ts';
+import { formatDuration, PERMANENT } from '../time/index.ts';
 import type { Config } from './schema/index.ts';
 
-/** Keys whose values are ms; shown back in fail2ban's units. */
+/** Keys whose values are ms (or lists of ms); shown back in fail2ban's units. */
 const DURATION_KEYS = new Set([
   'findtime', 'bantime', 'bantime.maxtime', 'bantime.rndtime', 'dbpurgeage',
-  'reconnectWait', 'duplicateWindow', 'maxAge', 'ackWait',
+  'reconnectWait', 'duplicateWindow', 'maxAge', 'ackWait', 'statusFlush', 'maxTimeout', 'lists',
   'checkInterval', 'positionInterval', 'rotateWait', 'publishTimeout', 'stopTimeout',
 ]);
 const SECRET_KEYS = new Set(['password', 'token', 'nkeySeed', 'sentinelPassword']);
 
-/** The resolved configuration as YAML, durations readable and secrets masked. */
+/**
+ * The resolved configuration as YAML, durations readable and secrets masked.
+ * The parser reads it back to the same configuration (secrets aside), so the
+ * output can be saved as the file.
+ */
 export function formatConfig(config: Config): string {
   return stringify(readable(config), { lineWidth: 0 });
 }
@@ -21,9 +25,18 @@ export function redactConfig(config: Config): unknown {
 }
 
 function readable(config: Config): unknown {
-  return walk(redactConfig(config), (key, value) =>
-    DURATION_KEYS.has(key) && typeof value === 'number' && value !== 0 ? formatDuration(value) : value,
-  );
+  // A jail's name is its key under `jails:`; the parser adds it back.
+  const jails = Object.fromEntries(Object.entries(config.jails).map(([key, { name: _name, ...jail }]) => [key, jail]));
+  const listen = config.metrics.listen;
+  const metrics = { ...config.metrics, listen: listen && `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}` };
+  return walk(redactConfig({ ...config, metrics, jails } as Config), (key, value) => (DURATION_KEYS.has(key) ? durationText(value) : value));
+}
+
+/** ms as `10m`; -1 as fail2ban writes it; 0 (a stream kept for ever) as 0. */
+function durationText(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(durationText);
+  if (typeof value !== 'number' || value === 0) return value;
+  return value === PERMANENT ? -1 : formatDuration(value);
 }
 
 function walk(value: unknown, visit: (key: string, value: unknown) => unknown): unknown {

@@ -1,10 +1,26 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import type { ConfigProblem } from '../errors.ts';
+import { errorMessage, type ConfigProblem } from '../errors.ts';
+import { checkRetention } from './retention.ts';
 import { JAIL_NAME } from '../schema/index.ts';
 import { jailSchema, rootSchema, type Config, type JailConfig } from './schema/index.ts';
 
-export type ParseResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+export type ParseResult =
+  | {
+      ok: true;
+      config: Config;
+      /** What was accepted in a safer form than written (a ban capped); each names file, key and line. */
+      warnings: ConfigProblem[];
+      /** The line of a dotted key path in the file (its deepest part that exists), for checks made later (filters). */
+      lineOf(path: readonly PropertyKey[]): number | undefined;
+    }
+  | { ok: false; problems: ConfigProblem[] };
+
+/** A config file is a few kB; beyond this it is refused before YAML parsing (bounded time and memory). */
+export const MAX_CONFIG_CHARS = 1 << 20;
+
+/** Aliases a config may use; YAML alias bombs expand far beyond this. */
+const MAX_ALIASES = 100;
 
 export interface ParseContext {
   /** Used when the file names no `host`. */
@@ -16,18 +32,33 @@ export interface ParseContext {
  * or every problem out, each naming the file, the key path and the line.
  */
 export function parseConfig(text: string, file: string, context: ParseContext): ParseResult {
+  if (text.length > MAX_CONFIG_CHARS) {
+    return { ok: false, problems: [{ file, path: '', message: `the file has more than ${MAX_CONFIG_CHARS} characters; a config is a few kB` }] };
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+  const locate = (path: readonly PropertyKey[]) => lineOf(doc, lines, path);
   const at = (path: readonly PropertyKey[], message: string) =>
-    problems.push({ file, path: path.map(String).join('.'), line: lineOf(doc, lines, path), message });
+    problems.push({ file, path: path.map(String).join('.'), line: locate(path), message });
+  const warn = (path: readonly PropertyKey[], message: string) =>
+    warnings.push({ file, path: path.map(String).join('.'), line: locate(path), message });
 
   for (const error of doc.errors) {
     problems.push({ file, path: '', line: lines.linePos(error.pos[0]).line, message: error.message.split('\n')[0]! });
   }
   if (problems.length > 0) return { ok: false, problems };
 
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {};
+  } catch (err) {
+    // yaml throws a ReferenceError when aliases would expand beyond the limit.
+    const line = firstAliasLine(doc, lines);
+    problems.push({ file, path: '', ...(line !== undefined && { line }), message: `cannot read the YAML: ${errorMessage(err)} (aliases expand too far)` });
+    return { ok: false, problems };
+  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     at([], 'the top level must be a map of settings');
     return { ok: false, problems };
@@ -72,7 +103,21 @@ export function parseConfig(text: string, file: string, context: ParseContext): 
   }
   if (problems.length > 0) return { ok: false, problems };
   const defaults = { ignoreip: defaultsCheck.success ? defaultsCheck.data.ignoreip : [] };
-  return { ok: true, config: { prefix, host: host ?? context.hostname, ...rest, jails, defaults } };
+  const config = { prefix, host: host ?? context.hostname, ...rest, jails, defaults };
+  checkRetention(config, at, warn);
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config, warnings, lineOf: locate };
+}
+
+function firstAliasLine(doc: Document, lines: LineCounter): number | undefined {
+  let line: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      line = startLine(node, lines);
+      return visit.BREAK;
+    },
+  });
+  return line;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,3 +1,14 @@
 export { connectNats, drainNats, natsConnectionOptions, type NatsConnectOptions } from './connect.ts';
 export { startPartService, type EndpointHandler, type PartService, type PartServiceOptions } from './service.ts';
-export { autoMaxAges, ensureStreams, longestBan, wantedStreams, type WantedStream } from './streams.ts';
+export {
+  applyStreams,
+  autoMaxAges,
+  differences,
+  ensureStreams,
+  longestBan,
+  streamNanos,
+  wantedStreams,
+  type EnsuredStreams,
+  type StreamCheck,
+  type WantedStream,
+} from './streams.ts';

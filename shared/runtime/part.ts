@@ -58,8 +58,9 @@ export interface RunPartOptions {
 export async function runPart(options: RunPartOptions): Promise<number> {
   const out = options.out ?? process.stderr;
   let config: Config;
+  const warnings: ConfigProblem[] = [];
   try {
-    config = await loadConfig(options.configFile);
+    config = await loadConfig(options.configFile, warnings);
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const p of err.problems) out.write(`${formatConfigProblem(p)}\n`);
@@ -73,12 +74,14 @@ export async function runPart(options: RunPartOptions): Promise<number> {
     return PART_EXIT.config;
   }
   if (options.checkConfig) {
+    for (const w of warnings) out.write(`warning: ${formatConfigProblem(w)}\n`);
     out.write(`${options.configFile}: configuration is valid\n`);
     return PART_EXIT.ok;
   }
 
   const log = createLogger({ level: config.log.level, part: options.part, host: config.host, ...(options.logDestination && { destination: options.logDestination }) });
   const stopping = options.stopSignal ?? signalController().signal;
+  for (const w of warnings) log.warn(`config: ${formatConfigProblem(w)}`);
   const metrics = new PartMetrics(options.part);
   let metricsServer: MetricsServer | undefined;
   let nc: NatsConnection | undefined;
@@ -94,7 +97,7 @@ export async function runPart(options: RunPartOptions): Promise<number> {
       if (stopping.aborted) return PART_EXIT.ok;
       throw err;
     }
-    await ensureStreamsIfAllowed(nc, config, log);
+    await ensureStreamsIfAllowed(nc, config, log, metrics);
     let current: RunningPart | undefined;
     service = await startPartService(nc, {
       subjects,
@@ -126,11 +129,15 @@ export async function runPart(options: RunPartOptions): Promise<number> {
 /**
  * Creating streams needs JetStream API permissions that a least-privilege
  * shipper or enforcer does not have; those parts rely on the streams that a
- * scorer or an operator created.
+ * scorer or an operator created. A stream that forgets sooner than this
+ * config needs is logged (warn) and shown by
+ * `fleetban_<part>_stream_retention_short{stream}`.
  */
-async function ensureStreamsIfAllowed(nc: NatsConnection, config: Config, log: Logger): Promise<void> {
+async function ensureStreamsIfAllowed(nc: NatsConnection, config: Config, log: Logger, metrics: PartMetrics): Promise<void> {
   try {
-    await ensureStreams(nc, config, log);
+    const { checks } = await ensureStreams(nc, config, log);
+    const short = metrics.gauge('stream_retention_short', 'Streams that keep messages for less than this config needs (1); fix with fleetban streams --apply', ['stream']);
+    for (const check of checks) short.set({ stream: check.name }, check.retentionShort ? 1 : 0);
   } catch (err) {
     if (!/permission|authoriz/i.test(errorMessage(err))) throw err;
     log.warn({ err: errorMessage(err) }, 'not allowed to create or update streams; using them as they are');

@@ -12,9 +12,18 @@ const WEEK = 7 * DAY;
 const YEAR = (365 * 3 + 366) * DAY / 4;
 const MONTH = YEAR / 12;
 
+/**
+ * The longest duration fleetban accepts, 100 years, also the longest ban it
+ * gives (shared/config/bantime.ts): longer is as good as permanent (`-1`), and
+ * the bound keeps ms safe integers and the streams' nanoseconds within int64.
+ */
+export const MAX_DURATION = 100 * YEAR;
+
 // Unit spellings that fail2ban accepts (MyTime._str2sec_subparts), longest first
 // within each unit so that `mo` is not read as `m` followed by junk.
 const UNITS: ReadonlyArray<readonly [RegExp, number]> = [
+  // fleetban's own: fail2ban has no millisecond unit, but `500ms` was once printed by `config check`.
+  [/^(?:ms|msecs?|milliseconds?)$/i, 1],
   [/^(?:years?|yea|ye|yy|y)$/i, YEAR],
   [/^(?:months?|mon|mo)$/i, MONTH],
   [/^(?:weeks?|wee|we|ww|w)$/i, WEEK],
@@ -68,21 +77,40 @@ function fromSeconds(seconds: number, original: string): number {
 }
 
 function checked(ms: number, original: string | number): number {
-  if (!Number.isSafeInteger(ms)) throw new InvalidDurationError(`duration "${original}" is too large`);
+  if (!Number.isSafeInteger(ms) || ms > MAX_DURATION) {
+    throw new InvalidDurationError(`duration "${original}" is too large (at most 100y; -1 is permanent)`);
+  }
   return ms;
 }
 
-/** Formats ms the way fail2ban users write durations: `1d12h`, `10m`, `permanent`. */
+/**
+ * Formats ms the way fail2ban users write durations: `1d12h`, `10m`, `0.5s`,
+ * `permanent`. Exact for every whole number of ms, so that
+ * `parseDuration(formatDuration(ms)) === ms` (config check's output is read back).
+ */
 export function formatDuration(ms: number): string {
   if (ms === PERMANENT) return 'permanent';
-  if (ms < SECOND) return `${ms}ms`;
-  let rest = Math.round(ms / SECOND);
+  if (ms === 0) return '0s';
+  let rest = Math.round(ms);
   const parts: string[] = [];
-  for (const [unit, size] of [['w', 604800], ['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [['w', WEEK], ['d', DAY], ['h', HOUR], ['m', MINUTE]] as const) {
     if (rest >= size) {
       parts.push(`${Math.floor(rest / size)}${unit}`);
       rest %= size;
     }
   }
+  if (rest > 0) parts.push(`${secondsText(rest)}s`);
   return parts.join('');
+}
+
+/** ms below a minute as seconds with up to three decimals, without trailing zeros: 1500 -> `1.5`. */
+function secondsText(ms: number): string {
+  const whole = Math.floor(ms / SECOND);
+  const frac = ms % SECOND;
+  return frac === 0 ? String(whole) : `${whole}.${String(frac).padStart(3, '0').replace(/0+$/, '')}`;
+}
+
+/** The reason text of a scorer ban: `1 failure within 10m`, `5 failures within 10m`. */
+export function failuresWithin(failures: number, findtime: number): string {
+  return `${failures} failure${failures === 1 ? '' : 's'} within ${formatDuration(findtime)}`;
 }

@@ -1,1 +1,1 @@
-export { formatDuration, parseDuration, PERMANENT } from './duration.ts';
+export { failuresWithin, formatDuration, MAX_DURATION, parseDuration, PERMANENT } from './duration.ts';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { banLength, banRandom, banTimeRules } from '../../services/scorer/core/bantime.ts';
 import { compileFormula, DEFAULT_FORMULA, FormulaError } from '../../services/scorer/core/formula.ts';
-import { checkScorerConfig } from '../../services/scorer/core/rules.ts';
+import { stringify } from 'yaml';
+import { MAX_BAN, parseConfig } from '../../shared/config/index.ts';
 import { testConfig } from '../harness/index.ts';
 
 const jail = (settings: Record<string, unknown>) => testConfig({ jails: { sshd: settings } }).jails.sshd!;
@@ -66,10 +67,11 @@ describe('bantime.formula', () => {
     assert.throws(() => at('1.5 << 2', 0), /not an integer/);
   });
 
-  test('a config whose formula does not compile is reported with its key path', () => {
-    const config = testConfig({ jails: { sshd: { 'bantime.formula': 'ban.Time * os.getpid()' }, web: {} } });
-    assert.deepEqual(checkScorerConfig(config, 'f.yaml'), [
-      { file: 'f.yaml', path: 'jails.sshd.bantime.formula', message: 'unknown function "os.getpid" at column 12 (known: float, int, abs, round, min, max, math.exp, math.log, math.log2, math.log10, math.sqrt, math.pow, math.floor, math.ceil, math.fabs)' },
+  test('a config whose formula does not compile is refused by the config parser with its key path and line', () => {
+    const result = parseConfig(stringify({ jails: { sshd: { 'bantime.formula': 'ban.Time * os.getpid()' }, web: {} } }), 'f.yaml', { hostname: 'h' });
+    assert.equal(result.ok, false);
+    assert.deepEqual(!result.ok && result.problems, [
+      { file: 'f.yaml', path: 'jails.sshd.bantime.formula', line: 3, message: 'unknown function "os.getpid" at column 12 (known: float, int, abs, round, min, max, math.exp, math.log, math.log2, math.log10, math.sqrt, math.pow, math.floor, math.ceil, math.fabs)' },
     ]);
   });
 });
@@ -107,9 +109,9 @@ describe('ban lengths', () => {
     assert.deepEqual(banLength(broken, 2, 'x'), { duration: 600_000, formulaError: 'division by zero' });
   });
 
-  test('a formula that overflows gives the longest ban a decision can carry', () => {
+  test('a formula that overflows gives the longest ban fleetban gives (MAX_BAN, 100 years)', () => {
     const rules = banTimeRules(jail({ bantime: '10m', 'bantime.increment': true, 'bantime.formula': 'ban.Time * math.exp(ban.Count * 100)' }));
-    assert.equal(banLength(rules, 50, 'x').duration, Number.MAX_SAFE_INTEGER);
+    assert.equal(banLength(rules, 50, 'x').duration, MAX_BAN);
   });
 
   test('a permanent bantime stays permanent whatever the count', () => {

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { decisionCodec, type BanDecision, type Subjects } from '../../../shared/schema/index.ts';
-import { formatDuration } from '../../../shared/time/index.ts';
+import { failuresWithin } from '../../../shared/time/index.ts';
 import type { JailRules } from '../core/rules.ts';
 import type { BanRecord } from '../core/window.ts';
 
@@ -18,7 +18,7 @@ export function banDecision(ban: BanRecord, target: string, rules: Pick<JailRule
     time: ban.start,
     duration: ban.duration,
     origin: 'scorer',
-    reason: `${ban.failures} failures within ${formatDuration(rules.findtime)}`,
+    reason: failuresWithin(ban.failures, rules.findtime),
     failures: ban.failures,
     banCount: ban.banCount,
     by: host,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JailConfig } from '../../../shared/config/index.ts';
+import { MAX_BAN, type JailConfig } from '../../../shared/config/index.ts';
 import { PERMANENT } from '../../../shared/time/index.ts';
 import { compileFormula, DEFAULT_FORMULA, FormulaError, type CompiledFormula } from './formula.ts';
 
@@ -87,8 +87,8 @@ export function banLength(rules: BanTimeRules, previous: number, banId: string):
   return { duration: clampDuration(ms) };
 }
 
-/** A whole number of ms in the range a decision can carry. */
+/** A whole number of ms, at most MAX_BAN: the decisions stream is sized for no longer (shared/config/bantime.ts). */
 function clampDuration(ms: number): number {
   if (!(ms >= 1)) return 1;
-  return Math.min(Math.round(ms), Number.MAX_SAFE_INTEGER);
+  return Math.min(Math.round(ms), MAX_BAN);
 }

@@ -57,6 +57,11 @@ const portItem = z.string().refine((p) => {
 }, 'ports are numbers, ranges (1000:2000) or service names (ssh)');
 export const portList = stringList.pipe(z.array(portItem));
 
+/** A TCP port to connect to, as text: 1-65535. */
+export function validPort(text: string): boolean {
+  return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
+}
+
 /** `host:port`, `[v6]:port`, `:port` or a bare port for a listening socket. */
 export const listenAddress = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const text = String(value);

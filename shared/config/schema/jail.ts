@@ -1,8 +1,22 @@
 import { z } from 'zod';
+import { compileFormula, FormulaError } from '../formula.ts';
 import { ENFORCER_BACKENDS } from './backends.ts';
 import { addressList, banDuration, boolish, duration, name, portList, stringList } from './fields.ts';
 
 export { ENFORCER_BACKENDS, type EnforcerBackendName } from './backends.ts';
+
+/** A multiplier as written, or as YAML prints a large one back (`1e+21`). */
+const MULTIPLIER = /^\d+(?:\.\d+)?(?:e\+?\d+)?$/i;
+
+/** fail2ban would fail this formula at every ban; refuse it where it is written. */
+function formulaCompiles(source: string, ctx: z.RefinementCtx): void {
+  try {
+    compileFormula(source);
+  } catch (err) {
+    if (!(err instanceof FormulaError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+  }
+}
 
 /**
  * One jail. Keys and defaults are fail2ban's (jail.conf), so an operator can
@@ -28,9 +42,9 @@ export const jailSchema = z.strictObject({
   'bantime.increment': boolish.default(false),
   'bantime.factor': z.number().positive().default(1),
   /** fail2ban's formula over ban.Time, ban.Count, banFactor; the default is the exponential one. */
-  'bantime.formula': z.string().max(512).optional(),
+  'bantime.formula': z.string().max(512).superRefine(formulaCompiles).optional(),
   /** Multipliers by ban count (`1 2 4 8 16 32 64`); when set, the formula is not used. */
-  'bantime.multipliers': stringList.pipe(z.array(z.string().regex(/^\d+(?:\.\d+)?$/, 'multipliers are numbers').transform(Number))).optional(),
+  'bantime.multipliers': stringList.pipe(z.array(z.string().regex(MULTIPLIER, 'multipliers are numbers').transform(Number))).optional(),
   'bantime.maxtime': duration.optional(),
   'bantime.rndtime': duration.optional(),
   /** Count earlier bans of the address in every jail, not only this one. */

@@ -1,5 +1,24 @@
 import { z } from 'zod';
-import { boolish, duration, name, stringList } from './fields.ts';
+import { boolish, duration, name, stringList, validPort } from './fields.ts';
+
+/**
+ * A server as nats.js takes it: `host`, `host:port`, `[v6]:port`, optionally
+ * `nats://` or `tls://` and `user:pass@`. nats.js drops any scheme and guesses
+ * at the rest, so a typo such as `http://x:y:z` would only show as a
+ * connection that never succeeds.
+ */
+const NATS_SERVER = /^(?:([A-Za-z][A-Za-z0-9+.-]*):\/\/)?(?:[^@/\s]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([^/]*))?\/?$/;
+const natsServer = z.string().superRefine((text, ctx) => {
+  const m = NATS_SERVER.exec(text);
+  const problem = !m
+    ? 'expected nats://host:port (or tls://, or host:port)'
+    : m[1] !== undefined && !/^(?:nats|tls)$/i.test(m[1])
+      ? `scheme "${m[1]}://" is not supported (use nats:// or tls://)`
+      : m[3] !== undefined && !validPort(m[3])
+        ? `port "${m[3]}" is not 1-65535`
+        : undefined;
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem}: "${text}"` });
+});
 
 const tlsSchema = z.strictObject({
   /** CA bundle that signs the server's certificate. */
@@ -23,7 +42,7 @@ const streamSchema = z.strictObject({
 /** How to reach NATS, with one of its auth forms. */
 export const natsSchema = z
   .strictObject({
-    servers: stringList.pipe(z.array(z.string().min(1)).min(1)).default(['nats://127.0.0.1:4222']),
+    servers: stringList.pipe(z.array(natsServer).min(1)).default(['nats://127.0.0.1:4222']),
     user: name.optional(),
     password: z.string().optional(),
     token: z.string().optional(),

@@ -1,7 +1,12 @@
 import { z } from 'zod';
-import { name, stringList } from './fields.ts';
+import { name, stringList, validPort } from './fields.ts';
 
-const endpoint = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/, 'expected host:port');
+const ENDPOINT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+const endpoint = z.string().superRefine((text, ctx) => {
+  const m = ENDPOINT.exec(text);
+  if (!m) ctx.addIssue({ code: 'custom', message: 'expected host:port' });
+  else if (!validPort(m[1]!)) ctx.addIssue({ code: 'custom', message: `port ${m[1]} is not 1-65535` });
+});
 
 /** How to reach Redis: one server, a Sentinel group, or a Cluster. */
 export const redisSchema = z

@@ -4,9 +4,9 @@ import type { StreamsOptions } from './run.ts';
 
 /**
  * `fleetban streams [--apply]`: the two streams as the config wants them next
- * to what the server has; `--apply` creates or updates them. Where parts run
- * with least-privilege credentials (infra/nats), the operator's are the ones
- * allowed to update a stream.
+ * to what the server has; `--apply` creates or updates them. Parts only create
+ * a missing stream, never change one (their configs may name only some
+ * jails), so this is the one way a stream's settings change.
  */
 export const streamsCommand = {
   name: 'streams',

@@ -1,5 +1,5 @@
-import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, type StreamConfig } from '@nats-io/jetstream';
-import { ensureStreams, wantedStreams, type WantedStream } from '../../../../shared/nats/index.ts';
+import { jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { applyStreams, differences, wantedStreams } from '../../../../shared/nats/index.ts';
 import { errorMessage } from '../../../../shared/errors.ts';
 import { CliError, EXIT, type CliIo } from '../../command.ts';
 import { loadCommandConfig, withFleet } from '../../context.ts';
@@ -22,7 +22,7 @@ export async function runStreams(io: CliIo, opts: StreamsOptions): Promise<numbe
   const reports = await withFleet(config, io, async ({ nc, log }) => {
     if (opts.apply) {
       try {
-        await ensureStreams(nc, config, log);
+        await applyStreams(nc, config, log);
       } catch (err) {
         throw new CliError(`cannot create or update the streams: ${errorMessage(err)}`, /permission/i.test(errorMessage(err)) ? EXIT.noPermission : EXIT.unavailable, { cause: err });
       }
@@ -40,8 +40,4 @@ export async function runStreams(io: CliIo, opts: StreamsOptions): Promise<numbe
   if (opts.json) io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
   else for (const r of reports) io.stdout.write(`${r.name}: ${!r.exists ? 'missing' : r.differs.length > 0 ? `differs (${r.differs.join(', ')})` : 'as configured'}\n`);
   return reports.every((r) => r.exists && r.differs.length === 0) ? EXIT.ok : EXIT.negative;
-}
-
-function differences(want: WantedStream, have: StreamConfig | undefined): string[] {
-  return (Object.keys(want) as (keyof WantedStream)[]).filter((key) => JSON.stringify(have?.[key]) !== JSON.stringify(want[key]));
 }

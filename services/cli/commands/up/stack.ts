@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { selects, type Config } from '../../../../shared/config/index.ts';
 import { errorMessage } from '../../../../shared/errors.ts';
 import { isSupervisorMessage, SUPERVISED_ENV } from '../../../../shared/runtime/supervisor.ts';
-import { formatDuration } from '../../../../shared/time/index.ts';
+import { failuresWithin, formatDuration } from '../../../../shared/time/index.ts';
 import { CliError, EXIT, type CliIo } from '../../command.ts';
 import { Child } from './children.ts';
 import { formatChildLine } from './logs.ts';
@@ -170,7 +170,7 @@ export class Stack {
     const lines = [
       `fleetban is running on this host (pids: ${pids}). Ctrl-C stops everything.`,
       `  enforcer: ${firewall}`,
-      ...jails.map((j) => `  jail ${j.name}: ${j.maxretry} failures within ${formatDuration(j.findtime)} ban for ${formatDuration(j.bantime)}; reads ${j.backend === 'systemd' ? 'the journal' : j.logpath.join(', ') || 'nothing (no logpath)'}`),
+      ...jails.map((j) => `  jail ${j.name}: ${failuresWithin(j.maxretry, j.findtime)} ban for ${formatDuration(j.bantime)}; reads ${j.backend === 'systemd' ? 'the journal' : j.logpath.join(', ') || 'nothing (no logpath)'}`),
       'To see a ban happen, append failure lines to a log above; then, in another terminal:',
       `  ${bin} banned ${withConfig}                # bans in force, with jail, time left, origin, reason`,
       `  ${bin} status ${withConfig}                # fail2ban-client's view, fleet-wide`,
