@@ -91,7 +91,9 @@ export function parseConfig(text: string, file: string, context: ParseContext): 
       report({ issues: ownIssues }, ['jails', name], at);
       continue;
     }
-    jails[name] = { ...parsed.data, name, filter: parsed.data.filter ?? name };
+    // filter goes last whether it was written or not, so printing a config is stable.
+    const { filter, ...settings } = parsed.data;
+    jails[name] = { ...settings, name, filter: filter ?? name };
   }
 
   if (!root.success) return { ok: false, problems };

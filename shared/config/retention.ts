@@ -24,10 +24,11 @@ export function checkRetention(config: Pick<Config, 'jails' | 'nats'>, refuse: R
   for (const jail of jails) {
     const grown = uncappedLongestBan(jail);
     if (grown !== PERMANENT && grown > MAX_BAN) {
+      const formula = jail['bantime.formula'] !== undefined && jail['bantime.maxtime'] === undefined;
       const what = Number.isFinite(grown)
         ? `to about ${Number((grown / YEAR).toPrecision(3))} years`
-        : 'without bound (a bantime.formula and no bantime.maxtime)';
-      warn(['jails', jail.name, 'bantime.increment'], `bans grow ${what}; each is capped at ${formatDuration(MAX_BAN)} (set bantime.maxtime to choose)`);
+        : `without bound${formula ? ' (a bantime.formula and no bantime.maxtime)' : ''}`;
+      warn(['jails', jail.name, 'bantime.increment'], `bans grow ${what}; each is capped at ${MAX_BAN / YEAR} years (set bantime.maxtime to choose)`);
     }
   }
 

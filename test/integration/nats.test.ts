@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createUser } from '@nats-io/nkeys';
 import { Svcm } from '@nats-io/services';
-import { connectNats, drainNats, ensureStreams, startPartService } from '../../shared/nats/index.ts';
+import { connectNats, drainNats, applyStreams, ensureStreams, startPartService } from '../../shared/nats/index.ts';
 import { subjectsFor } from '../../shared/schema/index.ts';
 import { NatsServer, operatorMode, quietLogger, tempDir, testConfig } from '../harness/index.ts';
 
@@ -151,12 +151,15 @@ describe('the two streams', () => {
     }
   });
 
-  test('a changed setting updates the stream in place', async () => {
+  test('a changed setting is left to the operator by a part, and applied in place by applyStreams', async () => {
     const nc = await connectNats(testConfig({ nats: { servers: [nats.url] } }).nats, { name: 't', log, mode: 'command' });
     try {
-      await ensureStreams(nc, testConfig({ nats: { servers: [nats.url] } }), log);
-      const changed = testConfig({ nats: { servers: [nats.url], streams: { decisions: { maxAge: '30d', duplicateWindow: '5m' } } } });
-      const { decisions } = await ensureStreams(nc, changed, log);
+      await ensureStreams(nc, testConfig({ prefix: 'changed', nats: { servers: [nats.url] } }), log);
+      const changed = testConfig({ prefix: 'changed', nats: { servers: [nats.url], streams: { decisions: { maxAge: '30d', duplicateWindow: '5m' } } } });
+      const asPart = await ensureStreams(nc, changed, log);
+      assert.equal(asPart.decisions.config.max_age, 86400 * 1e9, 'a part does not change the stream');
+      assert.deepEqual(asPart.checks[1]!.differs, ['max_age', 'duplicate_window']);
+      const { decisions } = await applyStreams(nc, changed, log);
       assert.equal(decisions.config.max_age, 30 * 86400 * 1e9);
       assert.equal(decisions.config.duplicate_window, 5 * 60 * 1e9);
     } finally {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import type { ConfigProblem } from '../../shared/errors.ts';
+import { checkFilters } from '../../services/cli/commands/config/filters.ts';
 import { parseConfig } from '../../shared/config/index.ts';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'config');
@@ -10,7 +12,11 @@ const DIR = join(import.meta.dirname, '..', 'fixtures', 'config');
  * Each fixture states what it expects in its first lines:
  * `# expect: ok`, or one `# expect: <line> <key path>: <part of the message>`
  * per problem. The fixture must produce exactly those problems.
+ * A valid fixture lists its warnings (a ban capped) as
+ * `# warning: <line> <key path>: <part of the message>`, exactly.
  * The comment lines count, so line numbers are the file's own.
+ * A fixture that parses but expects errors is also checked as
+ * `config check` does after parsing (the shipper's filters).
  */
 interface Expected {
   line: number;
@@ -21,11 +27,28 @@ interface Expected {
 function expectations(text: string): 'ok' | Expected[] {
   const lines = text.split('\n').filter((l) => l.startsWith('# expect: '));
   if (lines.length === 1 && lines[0] === '# expect: ok') return 'ok';
-  return lines.map((l) => {
-    const m = /^# expect: (\d+) ([^:]*): (.+)$/.exec(l);
-    if (!m) throw new Error(`bad expectation line: ${l}`);
-    return { line: Number(m[1]), path: m[2]!, message: m[3]! };
-  });
+  return lines.map((l) => expected(l, 'expect'));
+}
+
+function warningsOf(text: string): Expected[] {
+  return text.split('\n').filter((l) => l.startsWith('# warning: ')).map((l) => expected(l, 'warning'));
+}
+
+function expected(l: string, kind: string): Expected {
+  const m = new RegExp(`^# ${kind}: (\\d+) ([^:]*): (.+)$`).exec(l);
+  if (!m) throw new Error(`bad expectation line: ${l}`);
+  return { line: Number(m[1]), path: m[2]!, message: m[3]! };
+}
+
+function assertProblems(got: readonly ConfigProblem[], want: readonly Expected[], file: string): void {
+  const text = got.map((p) => `${p.line} ${p.path}: ${p.message}`);
+  assert.equal(got.length, want.length, `problems:\n${text.join('\n')}`);
+  for (const e of want) {
+    assert.ok(
+      got.some((p) => p.file === file && p.line === e.line && p.path === e.path && p.message.includes(e.message)),
+      `no problem "${e.line} ${e.path}: ${e.message}" among:\n${text.join('\n')}`,
+    );
+  }
 }
 
 describe('config fixtures', () => {
@@ -47,24 +70,18 @@ describe('config fixtures', () => {
   });
 
   for (const file of files) {
-    test(`${file} gives what its first line expects`, () => {
+    test(`${file} gives what its first line expects`, async () => {
       const text = readFileSync(join(DIR, file), 'utf8');
       const expected = expectations(text);
       const result = parseConfig(text, file, { hostname: 'fixture-host' });
       if (expected === 'ok') {
         assert.ok(result.ok, result.ok ? '' : result.problems.map((p) => `${p.line} ${p.path}: ${p.message}`).join('\n'));
+        if (result.ok) assertProblems(result.warnings, warningsOf(text), file);
         return;
       }
-      assert.equal(result.ok, false, 'expected errors, got a valid config');
-      if (result.ok) return;
-      const got = result.problems.map((p) => `${p.line} ${p.path}: ${p.message}`);
-      assert.equal(result.problems.length, expected.length, `problems:\n${got.join('\n')}`);
-      for (const e of expected) {
-        assert.ok(
-          result.problems.some((p) => p.file === file && p.line === e.line && p.path === e.path && p.message.includes(e.message)),
-          `no problem "${e.line} ${e.path}: ${e.message}" among:\n${got.join('\n')}`,
-        );
-      }
+      const problems = result.ok ? await checkFilters(result.config, file, result.lineOf) : result.problems;
+      assert.ok(problems.length > 0, 'expected errors, got a valid config');
+      assertProblems(problems, expected, file);
     });
   }
 });
