@@ -1,6 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import { hostAddresses } from '../../shared/ip/index.ts';
-import { closeRedis, createRedis } from '../../shared/redis/index.ts';
+import { closeRedis, createRedis, type RedisClient } from '../../shared/redis/index.ts';
 import type { PartContext, RunningPart } from '../../shared/runtime/index.ts';
 import { ensureDurable, PullLoop } from './consume/consumer.ts';
 import { decisionHandler } from './consume/decisions.ts';
@@ -11,9 +11,18 @@ import { RedisHealth } from './health.ts';
 import { JailFigures } from './redis/figures.ts';
 import { KeyLayout } from './redis/keys.ts';
 import { SCRIPTS } from './redis/scripts.ts';
-import { isUnavailable, ScoreStore } from './redis/store.ts';
+import { isUnavailable, ScoreStore, withDeadline } from './redis/store.ts';
 import { readStatus } from './status.ts';
 import { ScorerTelemetry } from './telemetry.ts';
+
+/** At stop: how long the last figures write and the Redis goodbye may take. */
+const LAST_FLUSH_MS = 2000;
+const CLOSE_MS = 1000;
+
+/** QUIT waits for a reply that a frozen Redis never sends; then the socket is just closed. */
+async function closeRedisWithin(client: RedisClient, ms: number): Promise<void> {
+  await withDeadline(closeRedis(client), 'QUIT', ms).catch(() => client.disconnect());
+}
 
 /**
  * The scorer, once NATS and the streams are there: Redis, the two durable
@@ -75,11 +84,13 @@ export async function startScorer(ctx: PartContext): Promise<RunningPart> {
       const memory = process.memoryUsage();
       return { jails: rules.size, redis: health.up ? 'up' : 'down', inFlight: failures.inFlight, ...telemetry.snapshot(), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed };
     },
+    // Bounded whatever Redis does: a frozen Redis answers nothing, and what
+    // was not acknowledged comes back to another replica after ack_wait.
     async stop() {
       await Promise.all([failures.stop(), decisions.stop()]);
       clearInterval(flusher);
-      await flushFigures();
-      await closeRedis(client);
+      await withDeadline(flushFigures(), 'the last status figures', LAST_FLUSH_MS).catch(() => undefined);
+      await closeRedisWithin(client, CLOSE_MS);
     },
   };
 }

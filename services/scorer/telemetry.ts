@@ -124,6 +124,10 @@ export class ScorerTelemetry {
     if (this.once.first(`figures|${errorMessage(err).slice(0, 80)}`)) this.log.warn({ err: errorMessage(err) }, 'cannot write the status figures yet; keeping them for the next try');
   }
 
+  stopGaveUp(what: string, inFlight: number): void {
+    this.log.warn({ what, inFlight }, `stopping without waiting longer for ${inFlight} ${what} under way; JetStream delivers them again`);
+  }
+
   consumerError(what: string, err: unknown): void {
     this.log.warn({ err: errorMessage(err) }, `${what}; retrying`);
   }

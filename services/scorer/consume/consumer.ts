@@ -82,11 +82,14 @@ export interface PullLoopOptions {
   what: string;
 }
 
+/** How long `stop()` waits for the messages under way before it gives up on them (they come back after ack_wait). */
+export const STOP_GRACE_MS = 3000;
+
 /**
  * Pulls messages and hands each to `handle`, at most `maxInFlight` at once.
  * While Redis is down it stops pulling (what it holds goes back with a delay)
  * and waits for Redis; when the pull ends for any other reason it starts again.
- * Only `stop()` ends it.
+ * Only `stop()` ends it, within a bound whatever Redis and NATS do.
  */
 export class PullLoop {
   private stopped = false;
@@ -94,6 +97,9 @@ export class PullLoop {
   private readonly slots: Slots;
   private done?: Promise<void>;
   private readonly release = () => this.slots.release();
+  private wakeOnStop!: () => void;
+  /** Resolves when `stop()` is called: every wait of the loop races it. */
+  private readonly stopCalled = new Promise<void>((resolve) => (this.wakeOnStop = resolve));
 
   constructor(private readonly options: PullLoopOptions) {
     this.slots = new Slots(options.maxInFlight);
@@ -113,7 +119,7 @@ export class PullLoop {
     let consumer: Consumer | undefined;
     let attempt = 0;
     while (!this.stopped) {
-      await health.whenUp();
+      await Promise.race([health.whenUp(), this.stopCalled]);
       if (this.stopped) break;
       try {
         consumer ??= await this.options.consumer();
@@ -122,35 +128,48 @@ export class PullLoop {
       } catch (err) {
         consumer = undefined;
         telemetry.consumerError(`cannot pull ${this.options.what}`, err);
-        await sleep(Math.min(500 * ++attempt, 5000));
+        await Promise.race([sleep(Math.min(500 * ++attempt, 5000)), this.stopCalled]);
         continue;
       }
+      // stop() or an outage may have come while consume() was starting:
+      // this pull must not outlive them (it would pull and give back for ever).
+      if (this.stopped || !health.up) this.messages.stop();
       try {
         for await (const msg of this.messages) {
           if (this.stopped || !health.up) {
             msg.nak(RETRY_DELAY_MS);
             continue;
           }
-          await this.slots.acquire();
+          await Promise.race([this.slots.acquire(), this.stopCalled]);
+          if (this.stopped) {
+            msg.nak(RETRY_DELAY_MS);
+            continue;
+          }
           this.options.handle(msg).then(this.release, this.release);
         }
       } catch (err) {
         telemetry.consumerError(`pulling ${this.options.what} stopped`, err);
         consumer = undefined;
       }
-      await this.slots.idle();
+      if (!this.stopped) await this.slots.idle();
     }
   }
 
-  /** Stops pulling and waits for the messages under way. */
-  async stop(): Promise<void> {
+  /**
+   * Stops pulling and waits for the messages under way, at most `graceMs`:
+   * one that waits on a frozen Redis is left unacknowledged, so JetStream
+   * gives it to another replica (or this one, restarted) after ack_wait.
+   */
+  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
     this.stopped = true;
+    this.wakeOnStop();
     this.messages?.stop();
-    await this.done;
-    await this.slots.idle();
+    const gaveUp = sleep(graceMs).then(() => false);
+    const finished = await Promise.race([Promise.all([this.done, this.slots.idle()]).then(() => true), gaveUp]);
+    if (!finished) this.options.telemetry.stopGaveUp(this.options.what, this.slots.inUse);
   }
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -18,6 +18,13 @@ export interface Scored {
   formulaError?: string;
 }
 
+/**
+ * How long a script may take before Redis counts as unavailable. A frozen
+ * server (SIGSTOP, a stalled VM) keeps the connection open and never
+ * answers; without a bound every message would wait on it for ever.
+ */
+export const SCRIPT_TIMEOUT_MS = 5000;
+
 // A concurrent ban of the same target changes the ban count between the two
 // calls of a two-step ban; more than a few rounds means something is wrong.
 const MAX_ROUNDS = 5;
@@ -154,18 +161,27 @@ export class ScoreStore {
 
   // The hot path: one promise layer less than run(), since it runs for every failure.
   private runFailure(keys: string[], args: (string | number)[]): Promise<unknown> {
-    return FAILURE_SCRIPT.run(this.client, keys, args).catch((err: unknown) => {
+    return withDeadline(FAILURE_SCRIPT.run(this.client, keys, args), FAILURE_SCRIPT.name).catch((err: unknown) => {
       throw new StoreError(`Redis script ${FAILURE_SCRIPT.name} failed: ${errorMessage(err)}`, { cause: err });
     });
   }
 
   private async run(script: typeof FAILURE_SCRIPT, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
-      return await script.run(this.client, keys, args);
+      return await withDeadline(script.run(this.client, keys, args), script.name);
     } catch (err) {
       throw new StoreError(`Redis script ${script.name} failed: ${errorMessage(err)}`, { cause: err });
     }
   }
+}
+
+/** Rejects with a timeout error (which {@link isUnavailable} counts as unavailable) when `call` takes too long. */
+export function withDeadline<T>(call: Promise<T>, what: string, ms = SCRIPT_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer ${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([call, late]).finally(() => clearTimeout(timer));
 }
 
 function banFromReply(reply: unknown[], trigger: string): BanRecord {
