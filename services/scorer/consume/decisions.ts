@@ -58,7 +58,8 @@ export function decisionHandler(deps: DecisionHandlerDeps): (msg: JsMsg) => Prom
       msg.ack();
       return;
     }
-    const ttl = manual.action === 'ban' && manual.duration !== PERMANENT ? manual.time + manual.duration - deps.now() : PERMANENT;
+    // A decision dated ahead (the operator's clock) keeps its key no longer than the ban itself.
+    const ttl = manual.action === 'ban' && manual.duration !== PERMANENT ? Math.min(manual.duration, manual.time + manual.duration - deps.now()) : PERMANENT;
     if (manual.action === 'ban' && manual.duration !== PERMANENT && ttl <= 0) {
       telemetry.decisionMirrored('ban', 'expired', d.target, d.jail);
       msg.ack();

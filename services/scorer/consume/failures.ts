@@ -2,7 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { failureCodec, type Subjects } from '../../../shared/schema/index.ts';
 import { PERMANENT } from '../../../shared/time/index.ts';
 import type { JailRules } from '../core/rules.ts';
-import { targetOf, type BanRecord } from '../core/window.ts';
+import { failureTimes, targetOf, type BanRecord } from '../core/window.ts';
 import type { RedisHealth } from '../health.ts';
 import type { JailFigures } from '../redis/figures.ts';
 import { isUnavailable, type ScoreStore } from '../redis/store.ts';
@@ -59,11 +59,16 @@ export function failureHandler(deps: FailureHandlerDeps): (msg: JsMsg) => Promis
       return;
     }
     const target = where.target;
+    // The receiver's clock bounds the log's: JetStream's time of the message,
+    // the same on every delivery, and never later than this scorer's clock.
+    const received = Math.min(msg.time.getTime(), deps.now());
+    const counted = { ...event, received };
+    const windowEnd = failureTimes(counted).at + jail.findtime;
 
     let scored;
     const started = performance.now();
     try {
-      scored = await store.score(event, target, jail);
+      scored = await store.score(counted, target, jail);
     } catch (err) {
       if (isUnavailable(err)) health.markDown(err);
       else telemetry.scriptError(err);
@@ -75,7 +80,7 @@ export function failureHandler(deps: FailureHandlerDeps): (msg: JsMsg) => Promis
     telemetry.failure(jail.name, outcome.kind);
     if (scored.formulaError !== undefined) telemetry.formulaFailed(jail.name, scored.formulaError);
     if (outcome.kind !== 'ban' && outcome.kind !== 'replay') {
-      if (scored.added) figures.failureCounted(jail.name, target, event.time + jail.findtime);
+      if (scored.added) figures.failureCounted(jail.name, target, windowEnd);
       msg.ack();
       return;
     }
@@ -91,7 +96,7 @@ export function failureHandler(deps: FailureHandlerDeps): (msg: JsMsg) => Promis
     // reply, before publishing). A failed publish counts nothing; the
     // redelivery does.
     const counts = outcome.kind === 'ban' || published === 'first';
-    if (counts && (scored.added || outcome.kind === 'replay')) figures.failureCounted(jail.name, target, event.time + jail.findtime);
+    if (counts && (scored.added || outcome.kind === 'replay')) figures.failureCounted(jail.name, target, windowEnd);
     figures.banHolds(jail.name, target, outcome.ban.start, outcome.ban.duration, counts);
     msg.ack();
   };

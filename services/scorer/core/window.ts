@@ -5,8 +5,8 @@ import type { JailRules } from './rules.ts';
 
 /**
  * The scorer's decision logic, pure: `(state of one target, failure, jail
- * rules) → (new state, outcome)`. Time comes only from the failures' own log
- * timestamps. The Redis script (redis/failure.lua) implements the same steps
+ * rules) → (new state, outcome)`. Time comes only from the failures: their
+ * own log timestamps, bounded by when they reached the fleet. The Redis script (redis/failure.lua) implements the same steps
  * on the same state; an integration test runs the golden cases through both.
  */
 
@@ -17,12 +17,44 @@ export interface Failure {
   ip: string;
   /** Log time, epoch ms. */
   time: number;
+  /**
+   * Epoch ms: when the failure reached the fleet, by the receiver's clock
+   * (JetStream's time of the message, never later than the scorer's clock).
+   * Absent only where a test replays log times without a receiver.
+   */
+  received?: number;
+}
+
+/**
+ * How far ahead of its receipt a failure's own time is believed: the drift
+ * of an honest host's clock. Kept small, because a failure dated ahead moves
+ * its window ahead too, and can hide the failures that follow by this much.
+ */
+export const CLOCK_SKEW_MS = 5000;
+
+/**
+ * The two times a failure counts at. `at` places it in the window: its own
+ * log time, unless that is more than {@link CLOCK_SKEW_MS} ahead of its
+ * receipt; then the clock that wrote it is wrong and it counts at its
+ * receipt (not clamped to the edge of the allowance: that would still move
+ * the window ahead by the whole allowance, and hide the failures that follow
+ * when findtime is short; the receipt is the best guess of when it happened).
+ * `start` begins a ban it decides: never later than its receipt, so a ban
+ * ends at most its length after the fleet saw its failure, whatever the log
+ * said. Both come from the message, not from the scorer's clock at the time
+ * of handling, so every replica and redelivery computes the same ban id.
+ */
+export function failureTimes(failure: Pick<Failure, 'time' | 'received'>): { at: number; start: number } {
+  const { time, received } = failure;
+  if (received === undefined) return { at: time, start: time };
+  const at = time > received + CLOCK_SKEW_MS ? received : time;
+  return { at, start: Math.min(at, received) };
 }
 
 /** A ban recorded for one (jail, target). */
 export interface BanRecord {
   id: string;
-  /** Epoch ms: the log time of the failure that reached maxretry (or a manual decision's time). */
+  /** Epoch ms: when the failure that reached maxretry counts ({@link failureTimes}), or a manual decision's time. */
   start: number;
   /** ms, or PERMANENT. */
   duration: number;
@@ -100,38 +132,40 @@ export function previousCount(count: BanCount | undefined, time: number, purgeag
 /** One failure against one target's state. `target` is what {@link targetOf} gave. */
 export function decide(state: TargetState, failure: Failure, target: string, rules: JailRules): { state: TargetState; outcome: Outcome } {
   const jail = rules.name;
+  const { at, start } = failureTimes(failure);
   const ban = state.bans[jail];
-  if (ban && banHolds(ban, failure.time)) {
-    return { state, outcome: ban.trigger === failure.id ? { kind: 'replay', ban } : { kind: 'banned', banId: ban.id } };
-  }
+  // The failure that decided the ban is a replay whenever it comes back; its
+  // time can lie past a ban that started at its receipt.
+  if (ban && ban.trigger === failure.id) return { state, outcome: { kind: 'replay', ban } };
+  if (ban && banHolds(ban, at)) return { state, outcome: { kind: 'banned', banId: ban.id } };
 
   const window = state.windows[jail] ?? {};
-  const latest = Math.max(failure.time, ...Object.values(window));
+  const latest = Math.max(at, ...Object.values(window));
   const cutoff = latest - rules.findtime;
-  if (failure.time <= cutoff) return { state, outcome: { kind: 'stale' } };
+  if (at <= cutoff) return { state, outcome: { kind: 'stale' } };
   const kept: Record<string, number> = {};
   for (const [id, time] of Object.entries(window)) if (time > cutoff) kept[id] = time;
   const added = !(failure.id in kept);
-  if (added) kept[failure.id] = failure.time;
+  if (added) kept[failure.id] = at;
   const failures = Object.keys(kept).length;
   if (failures < rules.maxretry) {
     return { state: { ...state, windows: { ...state.windows, [jail]: kept } }, outcome: { kind: added ? 'counted' : 'duplicate', failures } };
   }
 
-  const jailPrevious = previousCount(state.counts[jail], failure.time, rules.ban.purgeage);
-  const allPrevious = previousCount(state.counts[ALL_JAILS], failure.time, rules.ban.purgeage);
+  const jailPrevious = previousCount(state.counts[jail], at, rules.ban.purgeage);
+  const allPrevious = previousCount(state.counts[ALL_JAILS], at, rules.ban.purgeage);
   const previous = rules.ban.overalljails ? allPrevious : jailPrevious;
-  const id = banId(jail, target, failure.time);
+  const id = banId(jail, target, start);
   const newBan: BanRecord = {
     id,
-    start: failure.time,
+    start,
     duration: banLength(rules.ban, previous, id).duration,
     failures,
     banCount: previous + 1,
     trigger: failure.id,
     origin: 'scorer',
   };
-  const bump = (count: BanCount | undefined, before: number): BanCount => ({ n: before + 1, last: Math.max(count?.last ?? failure.time, failure.time) });
+  const bump = (count: BanCount | undefined, before: number): BanCount => ({ n: before + 1, last: Math.max(count?.last ?? at, at) });
   const windows = { ...state.windows };
   delete windows[jail];
   return {

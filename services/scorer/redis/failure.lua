@@ -3,12 +3,14 @@
 -- KEYS[1] window: sorted set, event id -> log time (ms)
 -- KEYS[2] ban: hash (id start dur n f trig o r by)
 -- KEYS[3] ban counts of the target: hash (n:<jail> t:<jail> n:* t:*)
--- ARGV[1] event id       ARGV[2] log time (ms)     ARGV[3] jail
+-- ARGV[1] event id       ARGV[2] time it counts at (ms; failureTimes' at)
+-- ARGV[3] jail
 -- ARGV[4] findtime (ms)  ARGV[5] maxretry          ARGV[6] dbpurgeage (ms)
 -- ARGV[7] '1': count bans over all jails (bantime.overalljails)
 -- ARGV[8] the previous ban count that ARGV[9] was computed for; '-1' when
 --         the length does not depend on it
 -- ARGV[9] ban length (ms; -1 permanent)           ARGV[10] ban id
+-- ARGV[11] start of a ban it decides (ms; failureTimes' start)
 -- Replies: {'replay', id, start, dur, n, f} | {'banned', id} | {'stale'}
 --   | {'counted', failures} | {'duplicate', failures}
 --   | {'need', previous count, added} | {'ban', id, start, dur, n, f, added}
@@ -16,11 +18,10 @@ local id, t, jail = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 
 local ban = redis.call('HMGET', KEYS[2], 'start', 'dur', 'trig', 'id', 'n', 'f')
 if ban[1] then
+  -- The failure that decided the ban is a replay whenever it comes back.
+  if ban[3] == id then return {'replay', ban[4], ban[1], ban[2], ban[5], ban[6]} end
   local dur = tonumber(ban[2])
-  if dur == -1 or t < tonumber(ban[1]) + dur then
-    if ban[3] == id then return {'replay', ban[4], ban[1], ban[2], ban[5], ban[6]} end
-    return {'banned', ban[4]}
-  end
+  if dur == -1 or t < tonumber(ban[1]) + dur then return {'banned', ban[4]} end
 end
 
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
@@ -53,9 +54,9 @@ if ARGV[7] == '1' then prev = allPrevious end
 if ARGV[8] ~= '-1' and tonumber(ARGV[8]) ~= prev then return {'need', prev, added} end
 
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], 'id', ARGV[10], 'start', ARGV[2], 'dur', ARGV[9], 'n', prev + 1, 'f', failures, 'trig', id, 'o', 'scorer')
+redis.call('HSET', KEYS[2], 'id', ARGV[10], 'start', ARGV[11], 'dur', ARGV[9], 'n', prev + 1, 'f', failures, 'trig', id, 'o', 'scorer')
 if ARGV[9] ~= '-1' then redis.call('PEXPIRE', KEYS[2], ARGV[9]) end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[3], 'n:' .. jail, jailPrevious + 1, 't:' .. jail, later(counts[2]), 'n:*', allPrevious + 1, 't:*', later(counts[4]))
 if redis.call('PTTL', KEYS[3]) < purge then redis.call('PEXPIRE', KEYS[3], ARGV[6]) end
-return {'ban', ARGV[10], ARGV[2], ARGV[9], prev + 1, failures, added}
+return {'ban', ARGV[10], ARGV[11], ARGV[9], prev + 1, failures, added}

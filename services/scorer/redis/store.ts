@@ -3,7 +3,7 @@ import type { RedisClient } from '../../../shared/redis/index.ts';
 import { PERMANENT } from '../../../shared/time/index.ts';
 import { banLength, dependsOnCount } from '../core/bantime.ts';
 import type { JailRules } from '../core/rules.ts';
-import { ALL_JAILS, banId, type BanCount, type BanRecord, type Failure, type ManualDecision, type MirrorOutcome, type Outcome, type TargetState } from '../core/window.ts';
+import { ALL_JAILS, banId, failureTimes, type BanCount, type BanRecord, type Failure, type ManualDecision, type MirrorOutcome, type Outcome, type TargetState } from '../core/window.ts';
 import type { KeyLayout } from './keys.ts';
 import { DECISION_SCRIPT, FAILURE_SCRIPT } from './scripts.ts';
 
@@ -50,7 +50,8 @@ export class ScoreStore {
    */
   async score(failure: Failure, target: string, rules: JailRules): Promise<Scored> {
     const jail = rules.name;
-    const id = banId(jail, target, failure.time);
+    const { at, start } = failureTimes(failure);
+    const id = banId(jail, target, start);
     const keys = [this.keys.window(target, jail), this.keys.ban(target, jail), this.keys.counts(target)];
     let proposed = dependsOnCount(rules.ban) ? 0 : -1;
     let added = false;
@@ -58,7 +59,7 @@ export class ScoreStore {
       const length = banLength(rules.ban, Math.max(proposed, 0), id);
       const reply = (await this.runFailure(keys, [
         failure.id,
-        failure.time,
+        at,
         jail,
         rules.findtime,
         rules.maxretry,
@@ -67,6 +68,7 @@ export class ScoreStore {
         proposed,
         length.duration,
         id,
+        start,
       ])) as unknown[];
       const kind = String(reply[0]);
       const num = (i: number) => Number(reply[i]);
