@@ -80,6 +80,12 @@ export interface BanCount {
 export interface TargetState {
   /** Per jail: event id → log time. */
   windows: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * Per jail: the failures a ban used up (event id → time), while they are
+   * within findtime of that ban. A redelivered one is a duplicate: once its
+   * ban has ended it would otherwise count again in a new window.
+   */
+  spent: Readonly<Record<string, Readonly<Record<string, number>>>>;
   bans: Readonly<Record<string, BanRecord>>;
   /** Per jail, and `*` for all jails together. */
   counts: Readonly<Record<string, BanCount>>;
@@ -88,7 +94,7 @@ export interface TargetState {
 export const ALL_JAILS = '*';
 
 export function emptyTargetState(): TargetState {
-  return { windows: {}, bans: {}, counts: {} };
+  return { windows: {}, spent: {}, bans: {}, counts: {} };
 }
 
 export type Outcome =
@@ -140,6 +146,7 @@ export function decide(state: TargetState, failure: Failure, target: string, rul
   if (ban && banHolds(ban, at)) return { state, outcome: { kind: 'banned', banId: ban.id } };
 
   const window = state.windows[jail] ?? {};
+  if (failure.id in (state.spent[jail] ?? {})) return { state, outcome: { kind: 'duplicate', failures: Object.keys(window).length } };
   const latest = Math.max(at, ...Object.values(window));
   const cutoff = latest - rules.findtime;
   if (at <= cutoff) return { state, outcome: { kind: 'stale' } };
@@ -168,9 +175,12 @@ export function decide(state: TargetState, failure: Failure, target: string, rul
   const bump = (count: BanCount | undefined, before: number): BanCount => ({ n: before + 1, last: Math.max(count?.last ?? at, at) });
   const windows = { ...state.windows };
   delete windows[jail];
+  const spent: Record<string, number> = {};
+  for (const [id, time] of Object.entries({ ...state.spent[jail], ...kept })) if (time > cutoff) spent[id] = time;
   return {
     state: {
       windows,
+      spent: { ...state.spent, [jail]: spent },
       bans: { ...state.bans, [jail]: newBan },
       counts: { ...state.counts, [jail]: bump(state.counts[jail], jailPrevious), [ALL_JAILS]: bump(state.counts[ALL_JAILS], allPrevious) },
     },

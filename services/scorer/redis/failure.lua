@@ -3,6 +3,7 @@
 -- KEYS[1] window: sorted set, event id -> log time (ms)
 -- KEYS[2] ban: hash (id start dur n f trig o r by)
 -- KEYS[3] ban counts of the target: hash (n:<jail> t:<jail> n:* t:*)
+-- KEYS[4] spent: sorted set, event id -> time, of failures a ban used up
 -- ARGV[1] event id       ARGV[2] time it counts at (ms; failureTimes' at)
 -- ARGV[3] jail
 -- ARGV[4] findtime (ms)  ARGV[5] maxretry          ARGV[6] dbpurgeage (ms)
@@ -23,6 +24,8 @@ if ban[1] then
   local dur = tonumber(ban[2])
   if dur == -1 or t < tonumber(ban[1]) + dur then return {'banned', ban[4]} end
 end
+
+if redis.call('ZSCORE', KEYS[4], id) then return {'duplicate', redis.call('ZCARD', KEYS[1])} end
 
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 local latest = t
@@ -56,6 +59,10 @@ if ARGV[8] ~= '-1' and tonumber(ARGV[8]) ~= prev then return {'need', prev, adde
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'id', ARGV[10], 'start', ARGV[11], 'dur', ARGV[9], 'n', prev + 1, 'f', failures, 'trig', id, 'o', 'scorer')
 if ARGV[9] ~= '-1' then redis.call('PEXPIRE', KEYS[2], ARGV[9]) end
+local used = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #used, 2 do redis.call('ZADD', KEYS[4], used[i + 1], used[i]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', string.format('%.0f', cutoff))
+redis.call('PEXPIRE', KEYS[4], ARGV[4])
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[3], 'n:' .. jail, jailPrevious + 1, 't:' .. jail, later(counts[2]), 'n:*', allPrevious + 1, 't:*', later(counts[4]))
 if redis.call('PTTL', KEYS[3]) < purge then redis.call('PEXPIRE', KEYS[3], ARGV[6]) end

@@ -11,6 +11,7 @@ import { hashTag } from '../../../shared/redis/index.ts';
  * | key | type | holds | bounded by |
  * |---|---|---|---|
  * | `<p>{<target>}:w:<jail>` | sorted set | event id → log time | TTL findtime; pruned to findtime |
+ * | `<p>{<target>}:x:<jail>` | sorted set | event id → time of failures a ban used up | TTL findtime; pruned to findtime |
  * | `<p>{<target>}:b:<jail>` | hash | the ban | TTL = ban length; none when permanent |
  * | `<p>{<target>}:c` | hash | ban counts per jail and over all | TTL dbpurgeage |
  * | `<p>{jail:<jail>}:failed`, `:bans` | counter | totals | one per jail |
@@ -24,6 +25,10 @@ export class KeyLayout {
 
   window(target: string, jail: string): string {
     return `${this.prefix}${hashTag(target)}:w:${jail}`;
+  }
+
+  spent(target: string, jail: string): string {
+    return `${this.prefix}${hashTag(target)}:x:${jail}`;
   }
 
   ban(target: string, jail: string): string {

@@ -6,7 +6,7 @@ function load(file: string, keys: number): LuaScript {
 }
 
 /** One failure against one (jail, target): counts, bans. See failure.lua. */
-export const FAILURE_SCRIPT = load('failure.lua', 3);
+export const FAILURE_SCRIPT = load('failure.lua', 4);
 /** A manual ban or unban mirrored into one (jail, target). See decision.lua. */
 export const DECISION_SCRIPT = load('decision.lua', 2);
 /** A batch of per-jail status figures. See aggregate.lua. */

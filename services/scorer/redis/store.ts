@@ -52,7 +52,7 @@ export class ScoreStore {
     const jail = rules.name;
     const { at, start } = failureTimes(failure);
     const id = banId(jail, target, start);
-    const keys = [this.keys.window(target, jail), this.keys.ban(target, jail), this.keys.counts(target)];
+    const keys = [this.keys.window(target, jail), this.keys.ban(target, jail), this.keys.counts(target), this.keys.spent(target, jail)];
     let proposed = dependsOnCount(rules.ban) ? 0 : -1;
     let added = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -142,19 +142,25 @@ export class ScoreStore {
 
   /** One target's whole state for `jails`, in the core's shape. */
   async readTarget(target: string, jails: readonly string[]): Promise<TargetState> {
-    const [bans, windows, counts] = await Promise.all([
-      this.readBans(target, jails),
-      Promise.all(jails.map((jail) => this.client.zrange(this.keys.window(target, jail), 0, -1, 'WITHSCORES'))),
-      this.client.hgetall(this.keys.counts(target)),
-    ]);
-    const state: { windows: Record<string, Record<string, number>>; bans: Record<string, BanRecord>; counts: Record<string, BanCount> } = { windows: {}, bans, counts: {} };
-    jails.forEach((jail, i) => {
-      const flat = windows[i]!;
-      if (flat.length === 0) return;
-      const window: Record<string, number> = {};
-      for (let j = 0; j < flat.length; j += 2) window[flat[j]!] = Number(flat[j + 1]);
-      state.windows[jail] = window;
-    });
+    const sets = (key: (target: string, jail: string) => string) =>
+      Promise.all(jails.map((jail) => this.client.zrange(key.call(this.keys, target, jail), 0, -1, 'WITHSCORES')));
+    const [bans, windows, spent, counts] = await Promise.all([this.readBans(target, jails), sets(this.keys.window), sets(this.keys.spent), this.client.hgetall(this.keys.counts(target))]);
+    const state: { windows: Record<string, Record<string, number>>; spent: Record<string, Record<string, number>>; bans: Record<string, BanRecord>; counts: Record<string, BanCount> } = {
+      windows: {},
+      spent: {},
+      bans,
+      counts: {},
+    };
+    const into = (out: Record<string, Record<string, number>>, flats: string[][]) =>
+      jails.forEach((jail, i) => {
+        const flat = flats[i]!;
+        if (flat.length === 0) return;
+        const set: Record<string, number> = {};
+        for (let j = 0; j < flat.length; j += 2) set[flat[j]!] = Number(flat[j + 1]);
+        out[jail] = set;
+      });
+    into(state.windows, windows);
+    into(state.spent, spent);
     for (const jail of [...jails, ALL_JAILS]) {
       if (counts[`n:${jail}`] !== undefined) state.counts[jail] = { n: Number(counts[`n:${jail}`]), last: Number(counts[`t:${jail}`]) };
     }
