@@ -16,12 +16,10 @@ export const SCORER_COMMANDS = {
   eval: 'the same scripts after NOSCRIPT',
   'script|load': 'loading the scripts at start',
   // Direct calls.
-  sadd: 'the set of jails named in manual decisions',
-  smembers: '`status`: jails named in manual decisions',
   get: '`status`: per-jail totals',
   hgetall: '`status`: a ban\'s details',
   zcount: '`status`: currently failing and banned counts',
-  zrangebyscore: '`status`: the banned list',
+  zrangebyscore: '`status`: the banned list, and jails that only manual bans name',
   zrange: 'reading a target\'s window (also failure.lua)',
   // Inside the Lua scripts.
   hmget: 'failure.lua, decision.lua: the current ban and ban counts',
@@ -29,10 +27,11 @@ export const SCORER_COMMANDS = {
   del: 'failure.lua, decision.lua: replacing a ban, clearing a window',
   pexpire: 'TTLs that mirror findtime, bantime and dbpurgeage',
   pttl: 'failure.lua: keeping the ban counts as long as dbpurgeage',
-  zadd: 'failure.lua: a failure in its window; aggregate.lua: status sets',
+  zadd: 'failure.lua: a failure in its window; aggregate.lua: status sets; jails that only manual bans name',
+  zscore: 'failure.lua: whether a failure was used up by a ban',
   zcard: 'failure.lua: failures in the window',
   zrem: 'aggregate.lua: targets that left the status sets',
-  zremrangebyscore: 'pruning windows and status sets',
+  zremrangebyscore: 'pruning windows, status sets and jails whose manual bans ended',
   incrby: 'aggregate.lua: per-jail totals',
 } as const;
 

@@ -20,20 +20,28 @@ export interface StatusDeps {
 /**
  * Answers the `status` endpoint: per jail, the figures `fail2ban-client
  * status <jail>` shows, read from Redis, so any replica answers for the fleet.
- * Jails are those in this scorer's config plus any a manual decision named.
+ * Jails are those in this scorer's config plus those that only manual bans
+ * name, while such a ban holds.
  */
 export async function readStatus(deps: StatusDeps, request: unknown): Promise<StatusResponse> {
   const parsed = parseStatusRequest(request);
   if (!parsed.ok) throw new InvalidInputError(`bad status request: ${parsed.reason}`);
   const { jail, limit } = parsed.value;
-  const manual = await deps.client.smembers(deps.keys.manualJails());
+  const now = deps.now();
+  const manual = await liveManualJails(deps, now);
   const known = [...new Set([...deps.rules.keys(), ...manual])].sort();
   if (jail !== undefined && !known.includes(jail)) throw new InvalidInputError(`no jail "${jail}" (known: ${known.join(', ') || 'none'})`);
-  const now = deps.now();
   const jails = await Promise.all((jail === undefined ? known : [jail]).map((name) => jailStatus(deps, name, now, limit)));
   const response: StatusResponse = { v: 1, host: deps.host, time: now, jails };
   // The contract is checked on the way out too, so a reply never breaks the CLI.
   return statusResponseSchema.parse(response);
+}
+
+/** Jails named by manual bans that still hold; those whose bans all ended are pruned. */
+async function liveManualJails(deps: StatusDeps, now: number): Promise<string[]> {
+  const key = deps.keys.liveJails();
+  await deps.client.zremrangebyscore(key, '-inf', now);
+  return deps.client.zrangebyscore(key, `(${now}`, '+inf');
 }
 
 async function jailStatus(deps: StatusDeps, jail: string, now: number, limit: number): Promise<JailStatus> {

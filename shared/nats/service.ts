@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import type { Logger } from 'pino';
-import { errorMessage } from '../errors.ts';
+import { errorMessage, InvalidInputError } from '../errors.ts';
 import type { Part, Subjects } from '../schema/index.ts';
 
 export interface PartServiceOptions {
@@ -63,11 +63,22 @@ export async function startPartService(nc: NatsConnection, options: PartServiceO
   };
 }
 
+/** A bad request (not JSON, or refused by the handler with InvalidInputError) is answered 400 with the reason; other errors 500. */
 async function answer(msg: ServiceMsg, handler: EndpointHandler, log: Logger, name: string): Promise<void> {
+  let request: unknown;
   try {
-    const request = msg.data.length > 0 ? msg.json<unknown>() : undefined;
+    request = msg.data.length > 0 ? msg.json<unknown>() : undefined;
+  } catch (err) {
+    msg.respondError(400, `the request is not JSON: ${errorMessage(err)}`);
+    return;
+  }
+  try {
     msg.respond(JSON.stringify((await handler(request)) ?? null));
   } catch (err) {
+    if (err instanceof InvalidInputError) {
+      msg.respondError(400, errorMessage(err));
+      return;
+    }
     log.warn({ err, endpoint: name }, 'service request failed');
     msg.respondError(500, errorMessage(err));
   }

@@ -7,7 +7,7 @@ import type { ManualDecision } from '../core/window.ts';
 import type { RedisHealth } from '../health.ts';
 import type { JailFigures } from '../redis/figures.ts';
 import type { KeyLayout } from '../redis/keys.ts';
-import { isUnavailable, StoreError, type ScoreStore } from '../redis/store.ts';
+import { isUnavailable, StoreError, withDeadline, type ScoreStore } from '../redis/store.ts';
 import type { ScorerTelemetry } from '../telemetry.ts';
 import { RETRY_DELAY_MS } from './consumer.ts';
 
@@ -37,7 +37,6 @@ export function manualDecision(d: Decision): ManualDecision | undefined {
  */
 export function decisionHandler(deps: DecisionHandlerDeps): (msg: JsMsg) => Promise<void> {
   const { subjects, store, figures, health, telemetry } = deps;
-  const knownJails = new Set<string>();
   return async (msg) => {
     if (msg.info.redelivered) telemetry.redelivered('decisions');
     const decoded = decisionCodec.decode(msg.data);
@@ -66,11 +65,11 @@ export function decisionHandler(deps: DecisionHandlerDeps): (msg: JsMsg) => Prom
       return;
     }
     try {
-      if (!knownJails.has(d.jail)) {
-        await deps.client.sadd(deps.keys.manualJails(), d.jail).catch((err: unknown) => {
+      if (manual.action === 'ban') {
+        const end = manual.duration === PERMANENT ? '+inf' : manual.time + manual.duration;
+        await withDeadline(deps.client.zadd(deps.keys.liveJails(), 'GT', end, d.jail), 'ZADD').catch((err: unknown) => {
           throw new StoreError(`cannot record jail ${d.jail}: ${errorMessage(err)}`, { cause: err });
         });
-        knownJails.add(d.jail);
       }
       const outcome = await store.mirror(d.target, manual, ttl);
       if (outcome.kind === 'recorded' && manual.action === 'ban') figures.banHolds(d.jail, d.target, manual.time, manual.duration, true);

@@ -18,7 +18,7 @@ import { hashTag } from '../../../shared/redis/index.ts';
  * | `<p>{jail:<jail>}:failing` | sorted set | target → when its window empties | pruned by score |
  * | `<p>{jail:<jail>}:banned` | sorted set | target → ban end (+inf: permanent) | pruned by score |
  * | `<p>{jail:<jail>}:batches` | sorted set | replica → last figures batch applied | pruned after a day |
- * | `<p>{jails}` | set | jails named in manual decisions | the operator's jail names |
+ * | `<p>{jails}:live` | sorted set | jail named by a manual ban → when its last such ban ends (+inf: permanent) | pruned by score |
  */
 export class KeyLayout {
   constructor(readonly prefix: string) {}
@@ -50,7 +50,12 @@ export class KeyLayout {
     return `${this.prefix}${hashTag(`jail:${jail}`)}:batches`;
   }
 
-  manualJails(): string {
-    return `${this.prefix}${hashTag('jails')}`;
+  /**
+   * Jails that only manual bans name, until their bans end: `status` lists
+   * them beside the configured jails while they hold something, and a
+   * mistyped `--jail` fades instead of being listed for ever.
+   */
+  liveJails(): string {
+    return `${this.prefix}${hashTag('jails')}:live`;
   }
 }

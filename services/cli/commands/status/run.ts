@@ -12,6 +12,7 @@ export interface StatusOptions extends FleetOptions {
 
 /** The header the NATS service API puts on an endpoint's error reply. */
 const SERVICE_ERROR = 'Nats-Service-Error';
+const SERVICE_ERROR_CODE = 'Nats-Service-Error-Code';
 
 export async function runStatus(io: CliIo, jail: string | undefined, opts: StatusOptions): Promise<number> {
   if (jail !== undefined && !JAIL_NAME.test(jail)) throw new CliError(`invalid jail name "${jail}"`, EXIT.usage);
@@ -47,6 +48,8 @@ async function askScorer(nc: NatsConnection, subjects: Subjects, request: Status
   const failure = reply.headers?.get(SERVICE_ERROR);
   if (failure) {
     if (/^no jail /.test(failure)) throw new CliError(failure, EXIT.negative);
+    // 400: the scorer refused the request itself (this CLI and the scorer disagree on the contract).
+    if (reply.headers?.get(SERVICE_ERROR_CODE) === '400') throw new CliError(`the scorer refused the request: ${failure}`, EXIT.software);
     throw new CliError(`the scorer could not answer: ${failure}`, EXIT.unavailable);
   }
   const parsed = parseStatusResponse(reply.data);
