@@ -33,6 +33,10 @@ export const SCORER_COMMANDS = {
   zrem: 'aggregate.lua: targets that left the status sets',
   zremrangebyscore: 'pruning windows, status sets and jails whose manual bans ended',
   incrby: 'aggregate.lua: per-jail totals',
+  hsetnx: "failure.lua, decision.lua: the epoch of a target's counters",
+  hincrby: "failure.lua, decision.lua: a target's counters of failures and bans",
+  hget: 'aggregate.lua: the last counters reported for a target',
+  hdel: 'aggregate.lua: forgetting reports of counters that expired',
 } as const;
 
 /** Only used with `redis.mode: cluster`: ioredis reads the slot map and follows ASK redirections. */

@@ -50,7 +50,7 @@ describe('the scorer on a Redis Cluster', () => {
           const core = mirror(world.get(step.target) ?? emptyTargetState(), step.decision);
           world.set(step.target, core.state);
           const ttl = step.decision.action === 'ban' && step.decision.duration !== -1 ? step.decision.duration : -1;
-          assert.deepEqual(summarize(await store.mirror(step.target, step.decision, ttl)), summarize(core.outcome), where);
+          assert.deepEqual(summarize((await store.mirror(step.target, step.decision, ttl)).outcome), summarize(core.outcome), where);
           continue;
         }
         const rules = golden.rules.get(step.failure.jail)!;
@@ -66,9 +66,12 @@ describe('the scorer on a Redis Cluster', () => {
   test('the status figures of a jail are written and read in its own slot', async () => {
     const figures = new JailFigures(client, new KeyLayout('clusterfig:'));
     const now = Date.now();
-    figures.failureCounted('sshd', '192.0.2.10', now + 60_000);
-    figures.failureCounted('sshd', '2001:db8::/64', now + 60_000);
-    figures.banHolds('sshd', '198.51.100.1', now, -1, true);
+    figures.report('sshd', '192.0.2.10', { epoch: 'a', failed: 1, banned: 0 }, now);
+    figures.failing('sshd', '192.0.2.10', now + 60_000);
+    figures.report('sshd', '2001:db8::/64', { epoch: 'b', failed: 1, banned: 0 }, now);
+    figures.failing('sshd', '2001:db8::/64', now + 60_000);
+    figures.report('sshd', '198.51.100.1', { epoch: 'c', failed: 0, banned: 1 }, now);
+    figures.banHolds('sshd', '198.51.100.1', now, -1);
     await figures.flush(now);
     const read = await figures.read('sshd', now, 10);
     assert.deepEqual(read, { totalFailed: 2, totalBanned: 1, currentlyFailed: 2, currentlyBanned: 1, banned: [{ target: '198.51.100.1', end: Infinity }] });

@@ -30,7 +30,7 @@ describe('the Redis scripts against the pure core', () => {
           const core = mirror(world.get(step.target) ?? emptyTargetState(), step.decision);
           world.set(step.target, core.state);
           const ttl = step.decision.action === 'ban' && step.decision.duration !== -1 ? step.decision.duration : -1;
-          const viaRedis = await store.mirror(step.target, step.decision, ttl);
+          const viaRedis = (await store.mirror(step.target, step.decision, ttl)).outcome;
           assert.deepEqual(summarize(viaRedis), summarize(core.outcome), where);
           assert.deepEqual(summarize(viaRedis), step.expect, where);
           continue;
@@ -51,23 +51,36 @@ describe('the Redis scripts against the pure core', () => {
     });
   });
 
-  test('the figures script applies each batch of a replica once, also one sent again after its reply was lost', async () => {
+  test('the figures script adds each target\'s counters once, however often and in whatever order they are reported', async () => {
     const keys = new KeyLayout('figures:');
     const now = Date.now();
-    const batch = (replica: string, number: number, failed: number, bans: number, banned: string[] = []) =>
-      AGGREGATE_SCRIPT.run(client, [...keys.jailFigures('sshd'), keys.jailBatches('sshd')], [now, replica, number, failed, bans, 0, 0, banned.length, ...banned.flatMap((t) => [t, now + 60_000]), 0]);
+    const forget = now + 60_000;
+    type R = [target: string, epoch: string, failed: number, banned: number, forget?: number];
+    const batch = (reports: R[], banned: string[] = []) =>
+      AGGREGATE_SCRIPT.run(client, [...keys.jailFigures('sshd'), ...keys.jailReports('sshd')], [
+        now,
+        reports.length,
+        ...reports.flatMap(([t, e, f, b, fg]) => [t, e, f, b, fg ?? forget]),
+        0,
+        0,
+        banned.length,
+        ...banned.flatMap((t) => [t, now + 60_000]),
+        0,
+      ]);
     const totals = async () => [Number(await client.get('figures:{jail:sshd}:failed')), Number(await client.get('figures:{jail:sshd}:bans'))];
-    assert.equal(await batch('a', now, 5, 1, ['192.0.2.1']), 1);
-    assert.equal(await batch('a', now, 5, 1, ['192.0.2.1']), 0, 'the same batch again');
-    assert.equal(await batch('a', now - 1, 7, 0), 0, 'an older batch of the same replica');
-    assert.deepEqual(await totals(), [5, 1]);
-    assert.equal(await batch('a', now + 1, 2, 1, ['192.0.2.2']), 1);
-    assert.equal(await batch('b', now - 5, 3, 0), 1, 'another replica numbers its own batches');
-    assert.deepEqual(await totals(), [10, 2]);
-    assert.deepEqual(await client.zrange('figures:{jail:sshd}:banned', 0, -1), ['192.0.2.1', '192.0.2.2']);
-    // A replica silent for more than a day is forgotten.
-    assert.equal(await batch('c', now - 2 * 86_400_000, 1, 0), 1);
-    assert.equal(await batch('a', now + 2, 0, 0), 1);
-    assert.deepEqual(await client.zrange('figures:{jail:sshd}:batches', 0, -1), ['b', 'a']);
+    assert.deepEqual(await batch([['192.0.2.1', 'e1', 3, 1]], ['192.0.2.1']), [3, 1]);
+    assert.deepEqual(await batch([['192.0.2.1', 'e1', 3, 1]]), [0, 0], 'the same report again');
+    assert.deepEqual(await batch([['192.0.2.1', 'e1', 2, 0]]), [0, 0], 'an older report of the same counters');
+    assert.deepEqual(await batch([['192.0.2.1', 'e1', 5, 1], ['192.0.2.2', 'x', 1, 0]]), [3, 0]);
+    assert.deepEqual(await totals(), [6, 1]);
+    // The counters of 192.0.2.1 expired and started again under a new epoch.
+    assert.deepEqual(await batch([['192.0.2.1', 'e2', 1, 0, forget + 10]]), [1, 0]);
+    assert.deepEqual(await batch([['192.0.2.1', 'e1', 6, 1]]), [0, 0], 'a late report of the old epoch adds nothing');
+    assert.deepEqual(await totals(), [7, 1]);
+    assert.deepEqual(await client.zrange('figures:{jail:sshd}:banned', 0, -1), ['192.0.2.1']);
+    // A report past its time is forgotten.
+    assert.deepEqual(await batch([['192.0.2.3', 'z', 1, 0, now - 1]]), [1, 0]);
+    assert.equal(await client.hexists('figures:{jail:sshd}:reports', '192.0.2.3'), 0);
+    assert.equal(await client.hexists('figures:{jail:sshd}:reports', '192.0.2.1'), 1);
   });
 });

@@ -71,8 +71,9 @@ export function decisionHandler(deps: DecisionHandlerDeps): (msg: JsMsg) => Prom
           throw new StoreError(`cannot record jail ${d.jail}: ${errorMessage(err)}`, { cause: err });
         });
       }
-      const outcome = await store.mirror(d.target, manual, ttl);
-      if (outcome.kind === 'recorded' && manual.action === 'ban') figures.banHolds(d.jail, d.target, manual.time, manual.duration, true);
+      const { outcome, figures: counters } = await store.mirror(d.target, manual, ttl);
+      figures.report(d.jail, d.target, counters, deps.now());
+      if (outcome.kind === 'recorded' && manual.action === 'ban') figures.banHolds(d.jail, d.target, manual.time, manual.duration);
       if (outcome.kind === 'cleared') figures.unbanned(d.jail, d.target);
       if (outcome.kind === 'none') figures.windowCleared(d.jail, d.target);
       telemetry.decisionMirrored(manual.action, outcome.kind, d.target, d.jail);
@@ -82,6 +83,7 @@ export function decisionHandler(deps: DecisionHandlerDeps): (msg: JsMsg) => Prom
       msg.nak(RETRY_DELAY_MS);
       return;
     }
-    msg.ack();
+    // Acknowledged once the figures hold it, as failures are.
+    figures.afterFlush(() => msg.ack());
   };
 }

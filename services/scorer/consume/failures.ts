@@ -79,9 +79,14 @@ export function failureHandler(deps: FailureHandlerDeps): (msg: JsMsg) => Promis
     const { outcome } = scored;
     telemetry.failure(jail.name, outcome.kind);
     if (scored.formulaError !== undefined) telemetry.formulaFailed(jail.name, scored.formulaError);
+    // Every delivery reports the target's counters again, and the message is
+    // acknowledged only once they are in the status figures: a scorer killed
+    // in between leaves it to a redelivery, which reports them once more.
+    figures.report(jail.name, target, scored.figures, deps.now());
     if (outcome.kind !== 'ban' && outcome.kind !== 'replay') {
-      if (scored.added) figures.failureCounted(jail.name, target, windowEnd);
-      msg.ack();
+      const again = outcome.kind === 'duplicate' && msg.info.redelivered && outcome.failures > 0;
+      if (scored.added || again) figures.failing(jail.name, target, windowEnd);
+      figures.afterFlush(() => msg.ack());
       return;
     }
 
@@ -90,15 +95,8 @@ export function failureHandler(deps: FailureHandlerDeps): (msg: JsMsg) => Promis
       msg.nak(RETRY_DELAY_MS);
       return;
     }
-    // A ban, and the failure that decided it, count once in the status
-    // figures: when it is decided and published, or when a redelivery is the
-    // first to publish it (the replica that recorded it died, or lost Redis's
-    // reply, before publishing). A failed publish counts nothing; the
-    // redelivery does.
-    const counts = outcome.kind === 'ban' || published === 'first';
-    if (counts && (scored.added || outcome.kind === 'replay')) figures.failureCounted(jail.name, target, windowEnd);
-    figures.banHolds(jail.name, target, outcome.ban.start, outcome.ban.duration, counts);
-    msg.ack();
+    figures.banHolds(jail.name, target, outcome.ban.start, outcome.ban.duration);
+    figures.afterFlush(() => msg.ack());
   };
 }
 

@@ -1,26 +1,40 @@
-import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../../shared/errors.ts';
 import type { RedisClient } from '../../../shared/redis/index.ts';
 import { PERMANENT } from '../../../shared/time/index.ts';
 import type { KeyLayout } from './keys.ts';
 import { AGGREGATE_SCRIPT } from './scripts.ts';
-import { StoreError } from './store.ts';
+import { StoreError, withDeadline } from './store.ts';
 
 /** Score of a permanent ban in the banned set: it is never pruned. */
 const FOREVER = '+inf';
 
-interface Pending {
+/**
+ * How long a target's counters live after their last change (the figures
+ * hash of failure.lua and decision.lua). Any length is correct: counters
+ * that expired start again under a new epoch. A report is remembered an
+ * hour longer than its counters can live, so it is never forgotten first.
+ */
+export const TARGET_FIGURES_TTL_MS = 86_400_000;
+const REPORT_MARGIN_MS = 3_600_000;
+
+/** A target's counters as its script returned them: they only grow under one epoch. */
+export interface TargetFigures {
+  epoch: string;
   failed: number;
-  bans: number;
+  banned: number;
+}
+
+interface Report extends TargetFigures {
+  /** Epoch ms after which aggregate.lua may forget this report. */
+  forget: number;
+}
+
+interface Pending {
+  reports: Map<string, Report>;
   /** target → when its window empties, or null to remove it. */
   failing: Map<string, number | null>;
   /** target → ban end (or +inf), or null to remove it. */
   banned: Map<string, number | string | null>;
-}
-
-interface Batch {
-  number: number;
-  figures: Pending;
 }
 
 export interface FiguresRead {
@@ -32,27 +46,33 @@ export interface FiguresRead {
   banned: Array<{ target: string; end: number }>;
 }
 
+/** Of two reports for one target, the one that knows more. */
+function later(a: Report | undefined, b: Report): Report {
+  if (!a) return b;
+  if (a.epoch === b.epoch) return { ...b, failed: Math.max(a.failed, b.failed), banned: Math.max(a.banned, b.banned), forget: Math.max(a.forget, b.forget) };
+  return b.forget >= a.forget ? b : a;
+}
+
 /**
  * The per-jail figures behind `status`: totals, the targets with failures in
  * their window, the banned targets. They live in the jail's hash slot, apart
- * from the per-target state, so they are updated in batches after the
- * per-target scripts (one script call per jail per flush) and never slow the
- * failure path down. Removals and sets are idempotent, so a redelivery cannot
- * add a target twice; totals count only what a script reports as new, and
- * each batch is applied once even when a reply is lost. So a
- * failure whose script ran just as Redis stopped, and whose reply was lost,
- * is in its window but not in the total of failures: its redelivery finds it
- * there (or its address banned) and cannot tell it from one counted before.
- * A ban is counted by whoever first publishes its decision, so lost replies
- * do not lose bans.
+ * from the per-target state, so they are written in batches (one script call
+ * per jail per flush) and never slow the failure path down.
+ *
+ * The totals are counted where nothing can lose them: each target's script
+ * counts the failures it adds and the bans it records, atomically with them
+ * (counters that only grow, under an epoch). Every delivery of a message
+ * reports the target's counters again, and a message is acknowledged only
+ * after the batch holding its report is applied (see {@link afterFlush}). So
+ * a scorer killed at any point leaves its messages unacknowledged, their
+ * redeliveries report the same counters, and aggregate.lua adds only what
+ * it has not seen: totals stay exact across SIGKILL, lost replies and
+ * replicas.
  */
 export class JailFigures {
   private pending = new Map<string, Pending>();
-  /** Per jail, a batch whose write failed: Redis may or may not have applied it. */
-  private readonly unsure = new Map<string, Batch>();
-  /** Names this replica's batches in Redis. */
-  private readonly replica = randomUUID();
-  private lastBatch = 0;
+  /** Acknowledgements waiting for the batch that holds their reports. */
+  private acks: Array<() => void> = [];
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private queuedNow = 0;
@@ -64,22 +84,27 @@ export class JailFigures {
 
   private of(jail: string): Pending {
     let p = this.pending.get(jail);
-    if (!p) this.pending.set(jail, (p = { failed: 0, bans: 0, failing: new Map(), banned: new Map() }));
+    if (!p) this.pending.set(jail, (p = { reports: new Map(), failing: new Map(), banned: new Map() }));
     return p;
   }
 
-  /** A failure was added to `target`'s window, which empties at `windowEnd` unless more come. */
-  failureCounted(jail: string, target: string, windowEnd: number): void {
+  /** A target's counters, from its script; `now` is this scorer's clock. */
+  report(jail: string, target: string, figures: TargetFigures, now: number): void {
+    if (figures.epoch === '') return;
     const p = this.of(jail);
-    p.failed++;
+    p.reports.set(target, later(p.reports.get(target), { ...figures, forget: now + TARGET_FIGURES_TTL_MS + REPORT_MARGIN_MS }));
+  }
+
+  /** `target` has failures in its window, which empties at `windowEnd` unless more come. */
+  failing(jail: string, target: string, windowEnd: number): void {
+    const p = this.of(jail);
     const before = p.failing.get(target);
     p.failing.set(target, Math.max(windowEnd, before ?? 0));
   }
 
-  /** A ban holds: `counted` is false when it was counted before (a redelivery whose decision was published already). */
-  banHolds(jail: string, target: string, start: number, duration: number, counted: boolean): void {
+  /** A ban holds. */
+  banHolds(jail: string, target: string, start: number, duration: number): void {
     const p = this.of(jail);
-    if (counted) p.bans++;
     p.failing.set(target, null);
     p.banned.set(target, duration === PERMANENT ? FOREVER : start + duration);
   }
@@ -96,15 +121,20 @@ export class JailFigures {
     this.of(jail).failing.set(target, null);
   }
 
+  /** Runs `ack` once what was reported so far is applied in Redis. */
+  afterFlush(ack: () => void): void {
+    this.acks.push(ack);
+  }
+
   get pendingJails(): number {
     return this.pending.size;
   }
 
   /**
-   * Writes what has gathered; on failure keeps it for the next flush and
-   * throws {@link StoreError}. One flush runs at a time, so a jail's batches
-   * reach Redis in order; a call while one runs writes, after it, what has
-   * gathered meanwhile (calls that pile up share that write).
+   * Writes what has gathered, then runs the acknowledgements that waited for
+   * it; on failure keeps both for the next flush and throws {@link StoreError}.
+   * One flush runs at a time; a call while one runs writes, after it, what
+   * has gathered meanwhile (calls that pile up share that write).
    */
   flush(now: number): Promise<void> {
     if (!this.running) return this.start(now);
@@ -125,56 +155,39 @@ export class JailFigures {
     return this.running;
   }
 
-  /**
-   * A batch whose call failed may still have been applied (Redis ran it and
-   * stopped before replying), so it is sent again as it was, under its
-   * number, before anything newer: aggregate.lua applies each batch of this
-   * replica once. A batch never sent goes back under what has gathered since.
-   */
   private async send(now: number): Promise<void> {
     const gathered = this.pending;
+    const acks = this.acks;
     this.pending = new Map();
-    const jails = new Set([...this.unsure.keys(), ...gathered.keys()]);
+    this.acks = [];
     const failed: string[] = [];
     await Promise.all(
-      [...jails].map(async (jail) => {
-        const fresh = gathered.get(jail);
-        let batch = this.unsure.get(jail);
+      [...gathered].map(async ([jail, figures]) => {
         try {
-          if (batch) {
-            await this.write(jail, now, batch);
-            this.unsure.delete(jail);
-          }
-          if (fresh) {
-            batch = { number: this.nextBatch(), figures: fresh };
-            await this.write(jail, now, batch);
-          }
+          await this.write(jail, now, figures);
         } catch (err) {
-          if (batch!.figures === fresh) this.unsure.set(jail, batch!);
-          else if (fresh) this.restore(jail, fresh);
+          this.restore(jail, figures);
           failed.push(`${jail}: ${errorMessage(err)}`);
         }
       }),
     );
-    if (failed.length > 0) throw new StoreError(`cannot write status figures (${failed.join('; ')})`);
+    if (failed.length > 0) {
+      this.acks.unshift(...acks);
+      throw new StoreError(`cannot write status figures (${failed.join('; ')})`);
+    }
+    for (const ack of acks) ack();
   }
 
-  private write(jail: string, now: number, batch: Batch): Promise<unknown> {
+  private write(jail: string, now: number, figures: Pending): Promise<unknown> {
     const [failed, bans, failing, banned] = this.keys.jailFigures(jail);
-    return AGGREGATE_SCRIPT.run(this.client, [failed, bans, failing, banned, this.keys.jailBatches(jail)], args(now, this.replica, batch));
+    const [reports, forget] = this.keys.jailReports(jail);
+    return withDeadline(AGGREGATE_SCRIPT.run(this.client, [failed, bans, failing, banned, reports, forget], args(now, figures)), AGGREGATE_SCRIPT.name);
   }
 
-  /** Batch numbers grow with the clock (so old replicas' entries can be pruned by age) and never repeat. */
-  private nextBatch(): number {
-    this.lastBatch = Math.max(Date.now(), this.lastBatch + 1);
-    return this.lastBatch;
-  }
-
-  /** Puts a batch that was never sent back under what has gathered since (newer entries win). */
+  /** Puts a batch that could not be written back under what has gathered since (newer entries win). */
   private restore(jail: string, old: Pending): void {
     const p = this.of(jail);
-    p.failed += old.failed;
-    p.bans += old.bans;
+    for (const [t, r] of old.reports) p.reports.set(t, later(r, p.reports.get(t) ?? r));
     for (const [t, v] of old.failing) if (!p.failing.has(t)) p.failing.set(t, v);
     for (const [t, v] of old.banned) if (!p.banned.has(t)) p.banned.set(t, v);
   }
@@ -196,9 +209,9 @@ export class JailFigures {
   }
 }
 
-function args(now: number, replica: string, batch: Batch): (string | number)[] {
-  const p = batch.figures;
-  const out: (string | number)[] = [now, replica, batch.number, p.failed, p.bans];
+function args(now: number, p: Pending): (string | number)[] {
+  const out: (string | number)[] = [now, p.reports.size];
+  for (const [target, r] of p.reports) out.push(target, r.epoch, r.failed, r.banned, r.forget);
   const sets = <V>(m: Map<string, V | null>) => [...m].filter((e): e is [string, V] => e[1] !== null);
   const removals = <V>(m: Map<string, V | null>) => [...m].filter(([, v]) => v === null).map(([t]) => t);
   const failing = sets(p.failing);

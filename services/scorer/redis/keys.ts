@@ -17,7 +17,8 @@ import { hashTag } from '../../../shared/redis/index.ts';
  * | `<p>{jail:<jail>}:failed`, `:bans` | counter | totals | one per jail |
  * | `<p>{jail:<jail>}:failing` | sorted set | target → when its window empties | pruned by score |
  * | `<p>{jail:<jail>}:banned` | sorted set | target → ban end (+inf: permanent) | pruned by score |
- * | `<p>{jail:<jail>}:batches` | sorted set | replica → last figures batch applied | pruned after a day |
+ * | `<p>{<target>}:n` | hash | the target's counters: failures counted, bans recorded, per jail | TTL a day since the last change |
+ * | `<p>{jail:<jail>}:reports`, `:forget` | hash, sorted set | the last counters reported per target | pruned a day and an hour after the report |
  * | `<p>{jails}:live` | sorted set | jail named by a manual ban → when its last such ban ends (+inf: permanent) | pruned by score |
  */
 export class KeyLayout {
@@ -45,9 +46,15 @@ export class KeyLayout {
     return [`${base}:failed`, `${base}:bans`, `${base}:failing`, `${base}:banned`];
   }
 
-  /** The last figures batch of each replica applied to a jail (aggregate.lua's fifth key). */
-  jailBatches(jail: string): string {
-    return `${this.prefix}${hashTag(`jail:${jail}`)}:batches`;
+  /** The last report of each target's counters, and when it may be forgotten (aggregate.lua's fifth and sixth keys). */
+  jailReports(jail: string): [reports: string, forget: string] {
+    const base = `${this.prefix}${hashTag(`jail:${jail}`)}`;
+    return [`${base}:reports`, `${base}:forget`];
+  }
+
+  /** A target's counters for status totals (failures counted, bans recorded, per jail). */
+  targetFigures(target: string): string {
+    return `${this.prefix}${hashTag(target)}:n`;
   }
 
   /**

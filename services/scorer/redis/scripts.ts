@@ -6,10 +6,10 @@ function load(file: string, keys: number): LuaScript {
 }
 
 /** One failure against one (jail, target): counts, bans. See failure.lua. */
-export const FAILURE_SCRIPT = load('failure.lua', 4);
+export const FAILURE_SCRIPT = load('failure.lua', 5);
 /** A manual ban or unban mirrored into one (jail, target). See decision.lua. */
-export const DECISION_SCRIPT = load('decision.lua', 2);
+export const DECISION_SCRIPT = load('decision.lua', 3);
 /** A batch of per-jail status figures. See aggregate.lua. */
-export const AGGREGATE_SCRIPT = load('aggregate.lua', 5);
+export const AGGREGATE_SCRIPT = load('aggregate.lua', 6);
 
 export const SCRIPTS = [FAILURE_SCRIPT, DECISION_SCRIPT, AGGREGATE_SCRIPT] as const;

@@ -4,6 +4,7 @@ import { PERMANENT } from '../../../shared/time/index.ts';
 import { banLength, dependsOnCount } from '../core/bantime.ts';
 import type { JailRules } from '../core/rules.ts';
 import { ALL_JAILS, banId, failureTimes, type BanCount, type BanRecord, type Failure, type ManualDecision, type MirrorOutcome, type Outcome, type TargetState } from '../core/window.ts';
+import { TARGET_FIGURES_TTL_MS, type TargetFigures } from './figures.ts';
 import type { KeyLayout } from './keys.ts';
 import { DECISION_SCRIPT, FAILURE_SCRIPT } from './scripts.ts';
 
@@ -12,8 +13,10 @@ export class StoreError extends FleetbanError {}
 
 export interface Scored {
   outcome: Outcome;
-  /** Whether this call added the failure to a window (counts once in `status` totals). */
+  /** Whether this call added the failure to a window. */
   added: boolean;
+  /** The target's counters after the call, for the status totals. */
+  figures: TargetFigures;
   /** The formula failed for this ban; the plain bantime was used (fail2ban does the same). */
   formulaError?: string;
 }
@@ -52,7 +55,7 @@ export class ScoreStore {
     const jail = rules.name;
     const { at, start } = failureTimes(failure);
     const id = banId(jail, target, start);
-    const keys = [this.keys.window(target, jail), this.keys.ban(target, jail), this.keys.counts(target), this.keys.spent(target, jail)];
+    const keys = [this.keys.window(target, jail), this.keys.ban(target, jail), this.keys.counts(target), this.keys.spent(target, jail), this.keys.targetFigures(target)];
     let proposed = dependsOnCount(rules.ban) ? 0 : -1;
     let added = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -69,7 +72,9 @@ export class ScoreStore {
         length.duration,
         id,
         start,
+        TARGET_FIGURES_TTL_MS,
       ])) as unknown[];
+      const figures = figuresFrom(reply);
       const kind = String(reply[0]);
       const num = (i: number) => Number(reply[i]);
       switch (kind) {
@@ -81,18 +86,19 @@ export class ScoreStore {
           return {
             outcome: { kind: 'ban', ban: banFromReply(reply, failure.id) },
             added: added || num(6) === 1,
+            figures,
             ...(length.formulaError !== undefined && { formulaError: length.formulaError }),
           };
         case 'replay':
-          return { outcome: { kind: 'replay', ban: banFromReply(reply, failure.id) }, added };
+          return { outcome: { kind: 'replay', ban: banFromReply(reply, failure.id) }, added, figures };
         case 'banned':
-          return { outcome: { kind: 'banned', banId: String(reply[1]) }, added };
+          return { outcome: { kind: 'banned', banId: String(reply[1]) }, added, figures };
         case 'stale':
-          return { outcome: { kind: 'stale' }, added };
+          return { outcome: { kind: 'stale' }, added, figures };
         case 'counted':
-          return { outcome: { kind: 'counted', failures: num(1) }, added: true };
+          return { outcome: { kind: 'counted', failures: num(1) }, added: true, figures };
         case 'duplicate':
-          return { outcome: { kind: 'duplicate', failures: num(1) }, added };
+          return { outcome: { kind: 'duplicate', failures: num(1) }, added, figures };
         default:
           throw new StoreError(`failure script gave an unknown reply ${JSON.stringify(reply)}`);
       }
@@ -101,8 +107,8 @@ export class ScoreStore {
   }
 
   /** Mirrors a manual decision; `ttlMs` bounds the ban key (what is left of the ban; -1 for permanent). */
-  async mirror(target: string, decision: ManualDecision, ttlMs: number): Promise<MirrorOutcome> {
-    const keys = [this.keys.window(target, decision.jail), this.keys.ban(target, decision.jail)];
+  async mirror(target: string, decision: ManualDecision, ttlMs: number): Promise<{ outcome: MirrorOutcome; figures: TargetFigures }> {
+    const keys = [this.keys.window(target, decision.jail), this.keys.ban(target, decision.jail), this.keys.targetFigures(target)];
     const ban = decision.action === 'ban' ? decision : undefined;
     const reply = await this.run(DECISION_SCRIPT, keys, [
       decision.action,
@@ -112,10 +118,12 @@ export class ScoreStore {
       ban ? (ban.duration === PERMANENT ? -1 : Math.max(1, Math.round(ttlMs))) : -1,
       ban?.reason ?? '',
       ban?.by ?? '',
+      TARGET_FIGURES_TTL_MS,
+      decision.jail,
     ]);
-    const kind = String(reply);
+    const kind = String((reply as unknown[])[0]);
     if (!['same', 'older', 'recorded', 'cleared', 'none'].includes(kind)) throw new StoreError(`decision script gave an unknown reply ${JSON.stringify(reply)}`);
-    return { kind } as MirrorOutcome;
+    return { outcome: { kind } as MirrorOutcome, figures: figuresFrom(reply as unknown[]) };
   }
 
   /** One target's bans in `jails`, read back (status details; tests compare it with the core). */
@@ -190,6 +198,12 @@ export function withDeadline<T>(call: Promise<T>, what: string, ms = SCRIPT_TIME
     timer = setTimeout(() => reject(new Error(`Redis did not answer ${what} within ${ms} ms`)), ms);
   });
   return Promise.race([call, late]).finally(() => clearTimeout(timer));
+}
+
+/** The target's counters that every script reply ends with. */
+function figuresFrom(reply: unknown[]): TargetFigures {
+  const [epoch, failed, banned] = reply.slice(-3);
+  return { epoch: String(epoch), failed: Number(failed), banned: Number(banned) };
 }
 
 function banFromReply(reply: unknown[], trigger: string): BanRecord {
