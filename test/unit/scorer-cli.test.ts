@@ -25,7 +25,7 @@ describe('fleetban scorer', () => {
       writeFileSync(bad, 'jails:\n  sshd:\n    bantime.formula: "__import__(1)"\n');
       const refused = await binFleetban(['scorer', '--config', bad, '--check-config']);
       assert.equal(refused.code, 78);
-      assert.match(refused.stderr, /bad\.yaml: jails\.sshd\.bantime\.formula: unknown function "__import__" at column 1/);
+      assert.match(refused.stderr, /bad\.yaml:3: jails\.sshd\.bantime\.formula: unknown function "__import__" at column 1/);
     } finally {
       dir.remove();
     }
