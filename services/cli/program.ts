@@ -12,6 +12,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const program = new Command('fleetban')
     .description('fail2ban for a fleet: shippers, scorers and enforcers over NATS JetStream and Redis')
     .version(VERSION, '-V, --version')
+    // fleetban's own options only before the command name, so a command can take -V for itself
+    // (`fleetban regex -V` prints the fail2ban version it follows, as fail2ban-regex -V does).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),

@@ -1,5 +1,5 @@
 import type { CompiledFilter } from './compiled.ts';
-import type { DateDetector } from './date/detector.ts';
+import type { DateDetector, DateTemplateStats } from './date/detector.ts';
 import { ExpiringCache } from './cache.ts';
 import type { StrptimeContext } from './date/strptime.ts';
 import type { LocalZone } from './date/zones.ts';
@@ -25,6 +25,8 @@ export interface Failure {
   id: FailureId | null;
   /** Epoch seconds; undefined when the line had no usable date (test modes only). */
   time: number | undefined;
+  /** fail2ban keeps `time` as an int (see DateTemplate.lastWhole): fail2ban-regex prints it without `.0`. */
+  wholeTime: boolean;
   /** fail2ban's failure data: every named group, `matches`, `ip` for complex ids, ... */
   fail: Fail;
   /** `fail.nofail` when the failure was found (a not-a-failure match, fail2ban-regex counts it as ignored). */
@@ -73,6 +75,9 @@ export class MatcherCore {
   private buffer: TupleLine[] = [];
   private lastTimeText = '';
   private lastDate: number | undefined;
+  private lastWhole = false;
+  /** Whether the date of the line being processed is an int in fail2ban. */
+  private dateWhole = false;
   private mlfidCache?: ExpiringCache<[number | undefined, Fail]>;
   private nowMs = 0;
   private readonly held: Held = { name: 'mlfforget', has: false, value: undefined };
@@ -133,7 +138,7 @@ export class MatcherCore {
   }
 
   /** The date templates in their current order with their hits (none when dates come with the lines). */
-  get dateTemplates(): ReadonlyArray<{ name: string; hits: number }> | undefined {
+  get dateTemplates(): ReadonlyArray<DateTemplateStats> | undefined {
     return this.dates?.templates;
   }
 
@@ -159,6 +164,8 @@ export class MatcherCore {
       date = given.time;
       this.lastTimeText = given.dateText;
       this.lastDate = date;
+      // The systemd backend's time is a float (time.mktime plus the microseconds).
+      this.dateWhole = this.lastWhole = false;
     } else {
       this.dateContext.now = now;
       const found = this.dates?.find(line, this.dateContext);
@@ -170,12 +177,15 @@ export class MatcherCore {
             date = found.time;
             this.lastTimeText = text;
             this.lastDate = date;
+            this.dateWhole = this.lastWhole = found.whole;
           }
         } else if (this.lastDate !== undefined && this.lastDate > nowSec - 60) {
           tuple = ['', this.lastTimeText, line];
           date = this.lastDate;
+          this.dateWhole = this.lastWhole;
         } else {
           date = nowSec;
+          this.dateWhole = false;
         }
       } else {
         tuple = ['', '', line];
@@ -185,8 +195,10 @@ export class MatcherCore {
         if (this.lastDate !== undefined && this.lastDate > nowSec - 60) {
           tuple = ['', this.lastTimeText, line];
           date = this.lastDate;
+          this.dateWhole = this.lastWhole;
         } else if (this.mode.dateFromNow) {
           date = nowSec;
+          this.dateWhole = false;
         }
       }
     }
@@ -336,7 +348,7 @@ export class MatcherCore {
         id = textToId(ip);
       }
       if (mode.checkAllRegex && mlfid != null && mode.snapshot !== false) fail = { ...fail };
-      failList.push({ regexIndex: i, id, time: date, fail, nofail: Boolean(fail.nofail) });
+      failList.push({ regexIndex: i, id, time: date, wholeTime: this.dateWhole, fail, nofail: Boolean(fail.nofail) });
       if (!mode.checkAllRegex) break;
     }
     return failList;

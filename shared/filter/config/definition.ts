@@ -20,6 +20,12 @@ export interface FilterDefinition {
   usedns?: string;
   /** Files read, in order (for diagnostics). */
   files: readonly string[];
+  /**
+   * An option as fail2ban-regex -vv shows it ("Real  filter options"): the
+   * combined, interpolated value (ConfigReader.getCombined), else the
+   * [Definition] value; undefined when the filter has neither.
+   */
+  realOption?: (option: string) => string | undefined;
 }
 
 const OPTIONS = ['usedns', 'prefregex', 'ignoreregex', 'failregex', 'maxlines', 'datepattern', 'journalmatch'] as const;
@@ -93,6 +99,15 @@ export function resolveDefinition(
     journalmatch: lines(resolved.journalmatch),
     usedns: resolved.usedns,
     files: [...cfg.files],
+    realOption: (option) => {
+      if (Object.prototype.hasOwnProperty.call(resolved, option)) return resolved[option];
+      try {
+        return cfg.get('Definition', option, pOpts);
+      } catch (err) {
+        if (err instanceof NoValueError) return undefined;
+        throw err;
+      }
+    },
   };
 }
 

@@ -116,9 +116,23 @@ interface Slot {
 
 const weightOf = (s: Slot): number => (s.hits * s.template.weight) / Math.max(1, s.distance);
 
+/** A template as fail2ban-regex's summary shows it (DateDetectorTemplate). */
+export interface DateTemplateStats {
+  name: string;
+  hits: number;
+  /** The detector's weight: hits * template weight / distance from the line start. */
+  weight: number;
+  templateWeight: number;
+  /** The datepattern it was made from ('' for Epoch and TAI64N templates). */
+  pattern: string;
+  regex: string;
+}
+
 export interface DateFound {
   /** Epoch seconds, or undefined when the text found is no valid date. */
   time: number | undefined;
+  /** fail2ban keeps `time` as an int, not a float (see DateTemplate.lastWhole). */
+  whole: boolean;
   /** Where the timestamp text is: line[start:end] is removed before matching failregex. */
   start: number;
   end: number;
@@ -143,9 +157,16 @@ export class DateDetector {
   /** The template of the last match (set by locate). */
   private hitTemplate: DateTemplate | undefined;
   private hitMatch: PyMatch | null = null;
-  /** Templates that have found a date, for fail2ban-regex's summary. */
-  get templates(): ReadonlyArray<{ name: string; hits: number }> {
-    return this.slots_.map((s) => ({ name: s.template.name, hits: s.hits }));
+  /** The templates in their current order with their hits, for fail2ban-regex's summary (and --VD's details). */
+  get templates(): ReadonlyArray<DateTemplateStats> {
+    return this.slots_.map((s) => ({
+      name: s.template.name,
+      hits: s.hits,
+      weight: weightOf(s),
+      templateWeight: s.template.weight,
+      pattern: s.template.pattern ?? '',
+      regex: s.template.regex,
+    }));
   }
 
   /** The templates as fail2ban describes them (name, Python regex, anchoring flags, weight), for comparison. */
@@ -319,7 +340,7 @@ export class DateDetector {
     const span = match.span(1);
     const start = span ? span[0] : match.start();
     const end = span ? span[1] : start;
-    if (start === end) return { time: undefined, start, end };
+    if (start === end) return { time: undefined, whole: false, start, end };
     let time: number | undefined;
     try {
       time = this.hitTemplate!.read(match, ctx);
@@ -327,7 +348,7 @@ export class DateDetector {
       if (!(err instanceof DatePatternError)) throw err;
       time = undefined;
     }
-    return { time, start, end };
+    return { time, whole: this.hitTemplate!.lastWhole, start, end };
   }
 
   private reorder(num: number): number {

@@ -233,6 +233,12 @@ function namesByCase(names: readonly string[]): Map<string, number> {
 const A_MONTH_CASES = namesByCase(A_MONTH);
 const A_DAY_CASES = namesByCase(A_DAY);
 
+/** Whether a zone field (`%z`, `%Z`) has a value: fail2ban then makes the time with calendar.timegm, an int. */
+export function hasZoneValue(codes: Uint8Array, values: ReadonlyArray<string | undefined>): boolean {
+  for (let i = 0; i < codes.length; i++) if (codes[i] === K_ZONE && values[i] !== undefined) return true;
+  return false;
+}
+
 /** timeFromValues with the group names given as fieldCodes. */
 export function timeFromCodes(codes: Uint8Array, values: ReadonlyArray<string | undefined>, ctx: StrptimeContext): number | undefined {
   let p: string | undefined;

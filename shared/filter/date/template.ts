@@ -1,6 +1,6 @@
 import { DatePatternError } from '../errors.ts';
 import { PyMatch, PyRegex } from '../regex/compile.ts';
-import { expandDirectives, fieldCodes, timeFromCodes, type StrptimeContext } from './strptime.ts';
+import { expandDirectives, fieldCodes, hasZoneValue, timeFromCodes, type StrptimeContext } from './strptime.ts';
 
 /**
  * Date templates (fail2ban.server.datetemplate): a regex that finds a
@@ -43,6 +43,13 @@ export class DateTemplate {
   /** Set for templates made from a datepattern (`%` fields). */
   pattern?: string;
   regex = '';
+  /**
+   * Whether the date `read` returned last is an int in fail2ban (a date with
+   * a zone, or read with logtimezone, or TAI64N) rather than a float (no
+   * zone: time.mktime; Epoch). Python prints the one as `1432040705`, the
+   * other as `1432040705.0`, and fail2ban-regex's `-o row` and `<time>` show it.
+   */
+  lastWhole = false;
   private compiled?: PyRegex;
 
   constructor(readonly read: DateReader) {}
@@ -114,6 +121,7 @@ export function patternTemplate(pattern: string, wordBeginIn: WordBegin = true, 
   let memoSecond = NaN;
   let memoCtx: StrptimeContext | undefined;
   let memoTime: number | undefined;
+  let memoWhole = false;
   const memoValues: Array<string | undefined> = [];
   let codesFor: readonly string[] | undefined;
   let codes: Uint8Array = new Uint8Array(0);
@@ -125,6 +133,7 @@ export function patternTemplate(pattern: string, wordBeginIn: WordBegin = true, 
     const after = input.charAt(raw.index + text.length);
     const second = Math.floor(ctx.now / 1000);
     const sameRead = second === memoSecond && ctx === memoCtx;
+    t.lastWhole = memoWhole;
     if (sameRead && text === memoText && before === memoBefore && after === memoAfter) return memoTime;
     const names = m.namedValues(values);
     memoText = text;
@@ -136,6 +145,7 @@ export function patternTemplate(pattern: string, wordBeginIn: WordBegin = true, 
       codes = fieldCodes(names);
     }
     memoTime = timeFromCodes(codes, values, ctx);
+    memoWhole = t.lastWhole = ctx.defaultOffset !== undefined || hasZoneValue(codes, values);
     memoSecond = second;
     memoCtx = ctx;
     memoValues.length = values.length;
@@ -200,6 +210,7 @@ export function epochTemplate(options: { lineBeginOnly?: boolean; pattern?: stri
 export function tai64nTemplate(wordBegin: WordBegin = false): DateTemplate {
   const t = new DateTemplate((m) => {
     const value = m.group(1);
+    t.lastWhole = true;
     return value === undefined ? undefined : parseInt(value.slice(2, 17), 16);
   });
   t.name = 'TAI64N';

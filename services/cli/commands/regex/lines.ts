@@ -1,61 +1,49 @@
 import { createReadStream, statSync } from 'node:fs';
+import { decodedStrictly, lineDecoder, type Codec } from './encoding.ts';
 
 /**
  * Reads a log file line by line without holding it in memory. A last line
  * without a newline is not passed on: fail2ban-regex waits for the line end
  * there too (it treats the file as one still being written).
  *
- * UTF-8 is decoded by Buffer line by line: a `\n` byte never occurs inside
- * a UTF-8 sequence; Buffer gives one-byte strings for ASCII text, which the
- * regex engine scans faster than TextDecoder's; and a line is its own
- * string, not a slice that would keep a whole chunk alive while the filter
- * remembers the line (its connection cache holds lines for minutes). Such
- * a line keeps its `\n` (the matcher wants the text with it); lines from
- * another encoding come without.
+ * Lines are split at the `\n` byte and decoded one by one, as fail2ban's
+ * FileContainer does: every codec fleetban takes (see encoding.ts) has `\n`
+ * as that one byte and never inside a sequence. Buffer gives one-byte
+ * strings for ASCII text, which the regex engine scans faster; and a line is
+ * its own string, not a slice that would keep a whole chunk alive while the
+ * filter remembers the line (its connection cache holds lines for minutes).
+ * A line keeps its `\n` (the matcher wants the text with it).
  */
 export async function forEachLine(
   file: string,
-  encoding: string,
+  codec: Codec,
   onLine: (line: string) => void,
   onProgress?: (bytes: number, total: number) => void,
+  onBadLine?: (bytes: Buffer) => void,
 ): Promise<{ incompleteLast: boolean }> {
   const total = statSync(file).size;
-  const utf8 = /^utf-?8$/i.test(encoding);
-  const decoder = utf8 ? undefined : new TextDecoder(encoding);
+  const decode = lineDecoder(codec);
   let pending: Buffer | undefined;
-  let rest = '';
   let bytes = 0;
   let nextReport = 0;
-  const emit = (text: string): string => {
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-      onLine(text.slice(start, nl));
-      start = nl + 1;
-    }
-    return text.slice(start);
-  };
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 18 })) {
     const buf = chunk as Buffer;
     bytes += buf.length;
-    if (decoder) {
-      rest = emit(rest + decoder.decode(buf, { stream: true }));
-    } else {
-      const data = pending ? Buffer.concat([pending, buf]) : buf;
-      let start = 0;
-      for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
-        onLine(data.toString('utf8', start, nl + 1));
-        start = nl + 1;
-      }
-      pending = start < data.length ? Buffer.from(data.subarray(start)) : undefined;
+    const data = pending ? Buffer.concat([pending, buf]) : buf;
+    let start = 0;
+    for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
+      const line = decode(data, start, nl + 1);
+      if (onBadLine && !decodedStrictly(codec, line, data, start, nl + 1)) onBadLine(data.subarray(start, nl + 1));
+      onLine(line);
+      start = nl + 1;
     }
+    pending = start < data.length ? Buffer.from(data.subarray(start)) : undefined;
     if (onProgress && bytes >= nextReport) {
       onProgress(bytes, total);
       nextReport = bytes + (total >> 6);
     }
   }
-  if (decoder) rest += decoder.decode();
-  else rest = pending ? pending.toString('utf8') : '';
-  return { incompleteLast: rest !== '' };
+  return { incompleteLast: pending !== undefined };
 }
 
 /** A progress bar on stderr for a terminal; `done()` clears it. */

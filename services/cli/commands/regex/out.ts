@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { getOwn, matchedLines, parseIpv4, parseIpv6, type Failure } from '../../../../shared/filter/index.ts';
-import { idText, ipText, pyRepr, pyStr } from './text.ts';
+import { idText, ipText, pyRepr, pyStr, pyTime } from './text.ts';
 
 /** `-o TOKEN` and `-o FORMAT`: what fail2ban-regex prints of each failure instead of its report. */
 
@@ -53,7 +53,7 @@ function ticketTag(tag: string, f: Failure): string | undefined {
     case 'failures':
       return ticketData(f, 'failures');
     case 'time':
-      return pyRepr(f.time ?? Date.now() / 1000);
+      return f.time === undefined ? pyRepr(Date.now() / 1000) : pyTime(f);
     case 'bancount':
     case 'restored':
       return '0';
@@ -72,14 +72,18 @@ function fixedTag(tag: string): string | undefined {
   return undefined;
 }
 
+/** repr() of the failure's `matches`: a list of (before date, date, after date) tuples; undefined when it has none. */
+function pyMatches(f: Failure): string | undefined {
+  const lines = getOwn(f.fail, 'matches') as readonly (readonly string[] | string)[] | undefined;
+  if (!lines) return undefined;
+  return `[${lines.map((t) => (typeof t === 'string' ? pyRepr(t) : `(${t.map((p) => pyRepr(p)).join(', ')})`)).join(', ')}]`;
+}
+
 /** A failure group for `<F-NAME>` (the ticket's data: `failures` and `matches` too); undefined when it has none. */
 function ticketData(f: Failure, key: string): string | undefined {
   // The ticket's count of failures: 0 for a ticket just made, unless a group of that name set it.
   if (key === 'failures') return typeof getOwn(f.fail, 'failures') === 'string' ? (getOwn(f.fail, 'failures') as string) : '0';
-  if (key === 'matches') {
-    const lines = (getOwn(f.fail, 'matches') as readonly (readonly string[])[] | undefined) ?? [];
-    return `[${lines.map((t) => `(${t.map((p) => pyRepr(p)).join(', ')})`).join(', ')}]`;
-  }
+  if (key === 'matches') return pyMatches(f) ?? '[]';
   const v = getOwn(f.fail, key);
   return v === undefined || v === null ? undefined : pyStr(v);
 }
@@ -136,7 +140,9 @@ export function formatOut(token: string, failures: readonly Failure[]): string[]
     } else if (token === 'row') {
       const data = Object.fromEntries(Object.entries(f.fail).filter(([k]) => k !== 'matches'));
       const id = idText(f.id);
-      out.push(`[${id === undefined ? pyRepr(f.id?.text) : pyRepr(id)},\t${pyRepr(f.time)},\t${pyRepr(data)}],`);
+      out.push(`[${id === undefined ? pyRepr(f.id?.text) : pyRepr(id)},\t${pyTime(f)},\t${pyRepr(data)}],`);
+    } else if (token === 'matches') {
+      out.push(pyMatches(f) ?? 'None');
     } else {
       const v = getOwn(f.fail, token);
       out.push(v === undefined || v === null ? 'None' : pyStr(v));

@@ -1,4 +1,6 @@
 import { getOwn, matchedLines, resolveTagsForDisplay, type FailureId } from '../../../../shared/filter/index.ts';
+import { debuggexLines } from './debuggex.ts';
+import type { Codec } from './encoding.ts';
 import type { RegexSession } from './session.ts';
 import { ctime, idText, ipText, pyRepr } from './text.ts';
 
@@ -10,8 +12,29 @@ function list(items: readonly string[], header?: string): string[] {
   return [...lines, ...items.map((i) => `|  ${i}`), '`-'];
 }
 
+/** What the report shows besides the counts. */
+export interface ReportOptions {
+  /** `-v` (or `--verbosity` above 0): every regex and date template, each failure with its time. */
+  verbose: boolean;
+  /** `--VD`: each date template's weight, pattern and regex. */
+  verboseDate: boolean;
+  /** `-D`: the listed lines with debuggex.com links (their encoding, and --usedns as given). */
+  debuggex?: { codec: Codec; usedns: string | undefined };
+}
+
+/** Python's `'%.3f' % x`: rounds half to even where x is exactly half-way (toFixed rounds those up). */
+function fixed3(x: number): string {
+  const scaled = x * 1000;
+  if (Number.isInteger(scaled * 2) && !Number.isInteger(scaled)) {
+    const down = Math.floor(scaled);
+    return ((down % 2 === 0 ? down : down + 1) / 1000).toFixed(3);
+  }
+  return x.toFixed(3);
+}
+
 /** fail2ban-regex's "Results" report. */
-export function formatReport(session: RegexSession, verbose: boolean): string[] {
+export function formatReport(session: RegexSession, options: ReportOptions): string[] {
+  const { verbose } = options;
   const out: string[] = ['', 'Results', '======='];
   const pre = session.filter.prefregex;
   if (pre) {
@@ -37,20 +60,34 @@ export function formatReport(session: RegexSession, verbose: boolean): string[] 
   const templates = session.dateTemplates();
   if (templates) {
     out.push('', 'Date template hits:');
-    out.push(...list(templates.filter((t) => verbose || t.hits).map((t) => `[${t.hits}] ${t.name}`), '[# of hits] date format'));
+    const rows: string[] = [];
+    for (const t of templates) {
+      if (!verbose && !t.hits) continue;
+      rows.push(`[${t.hits}] ${t.name}`);
+      if (options.verboseDate) {
+        rows.push(`    # weight: ${fixed3(t.weight)} (${fixed3(t.templateWeight)}), pattern: ${t.pattern}`);
+        rows.push(`    # regex:   ${t.regex}`);
+      }
+    }
+    out.push(...list(rows, '[# of hits] date format'));
   }
   const s = session.stats;
   out.push('', `Lines: ${s.tested} lines, ${s.ignored} ignored, ${s.matched} matched, ${s.missed} missed`);
   out.push(`[processed in ${(session.elapsedMs / 1000).toFixed(2)} sec]`, '');
-  if (session.unresolved) {
-    out.push(`${session.unresolved} match(es) found a host name, not an address; fleetban never resolves names (--raw shows them)`, '');
-  }
   const o = session.options;
   const section = (kind: 'matched' | 'ignored' | 'missed', count: number, lines: string[], all: boolean) => {
     if (!count) return;
     const header = `${kind[0]!.toUpperCase()}${kind.slice(1)} line(s):`;
-    if (count < o.listLimit || all) out.push(...list(lines.map((l) => l.trimEnd()), header));
-    else out.push(`${header} too many to print.  Use --print-all-${kind} to print all ${count} lines`);
+    const d = options.debuggex;
+    if (!(count < o.listLimit || all)) {
+      out.push(`${header} too many to print.  Use --print-all-${kind} to print all ${count} lines`);
+    } else if (d) {
+      const regexes = (kind === 'ignored' ? session.ignoreregex : session.failregex).map((r) => r.regex);
+      const multiline = session.filter.maxlines > 1;
+      out.push(...list(debuggexLines(s.debuggex?.[kind] ?? [], regexes, { ...d, multiline }), header));
+    } else {
+      out.push(...list(lines.map((l) => l.trimEnd()), header));
+    }
   };
   if (o.printAllMatched) section('matched', s.matched, s.matchedLines, o.printAllMatched);
   if (!o.printNoIgnored) section('ignored', s.ignored, s.ignoredLines, o.printAllIgnored);
@@ -67,7 +104,7 @@ export function formatJson(session: RegexSession): unknown {
     prefregex: session.filter.prefregex ? { regex: session.filter.prefregex.pattern, matched: session.prefregexMatched } : null,
     failregex: session.failregex.map((r) => ({ regex: r.regex, hits: r.hits })),
     ignoreregex: session.ignoreregex.map((r) => ({ regex: r.regex, hits: r.hits })),
-    dateTemplates: (session.dateTemplates() ?? []).filter((t) => t.hits > 0),
+    dateTemplates: (session.dateTemplates() ?? []).filter((t) => t.hits > 0).map((t) => ({ name: t.name, hits: t.hits })),
     failures: session.failures.map((f) => ({
       regex: f.regexIndex + 1,
       ip: ipText(f) ?? null,

@@ -4,7 +4,9 @@ import { FilterError, journalLine, journalMicros, type UseDns } from '../../../.
 import { EXIT, type CliIo } from '../../command.ts';
 import type { RegexOpts } from './index.ts';
 import { describeMatch, isJournalLog, journalMatch, journalOptions, JournalSpecError } from './journal.ts';
+import { KNOWN_CODECS, pythonCodec } from './encoding.ts';
 import { forEachLine, progressBar } from './lines.ts';
+import { decodeWarnings, Fail2banLog, logLevel, LogLevelError, UNREPRODUCED_BELOW } from './log.ts';
 import { formatOut } from './out.ts';
 import { formatJson, formatReport } from './report.ts';
 import { readSource, RegexSession, type SessionOptions } from './session.ts';
@@ -16,19 +18,27 @@ const JOURNALCTL = 'journalctl';
 /** Files bigger than this get a progress bar on a terminal. */
 const PROGRESS_FROM_BYTES = 8 * 1024 * 1024;
 
+/** logging.DEBUG: fail2ban-regex shows the real filter options from this level on, as with -vv. */
+const DEBUG = 10;
+
 /** The `fleetban regex` run: read the filter, feed the log, print fail2ban-regex's report, `-o` or JSON. */
 export async function runRegex(io: CliIo, log: string, regex: string, ignoreregex: string | undefined, opts: RegexOpts): Promise<number> {
   if (opts.printNoMissed && opts.printAllMissed) return usage('--print-no-missed and --print-all-missed are mutually exclusive.');
   if (opts.printNoIgnored && opts.printAllIgnored) return usage('--print-no-ignored and --print-all-ignored are mutually exclusive.');
   const isFile = existsSync(log) && statSync(log).isFile();
   const fromJournal = !isFile && isJournalLog(log);
-  let encoding = opts.encoding;
+  // Shown as given, as fail2ban-regex shows it; decoded as the Python codec of that name.
+  const encoding = opts.encoding;
+  const codec = pythonCodec(encoding);
+  if (!codec) return usage(`unknown encoding: ${encoding} (fleetban regex decodes ${KNOWN_CODECS})`);
+  let level: number;
   try {
-    new TextDecoder(encoding);
-  } catch {
-    return usage(`unknown encoding: ${encoding}`);
+    level = logLevel(opts.logLevel);
+  } catch (err) {
+    if (err instanceof LogLevelError) return usage(err.message);
+    throw err;
   }
-  encoding = new TextDecoder(encoding).encoding;
+  const verbose = opts.verbose ?? 0;
   const out: string[] = [];
   const flush = () => {
     if (out.length) io.stdout.write(`${out.join('\n')}\n`);
@@ -39,12 +49,12 @@ export async function runRegex(io: CliIo, log: string, regex: string, ignorerege
     datepattern: opts.datepattern || undefined,
     maxlines: opts.maxlines,
     // As fail2ban-regex: a LOG naming the journal reads the filter for the systemd backend (logtype journal).
-    backend: isJournalLog(log) ? 'systemd' : undefined,
+    backend: isJournalLog(log) ? 'systemd' : 'auto',
     usedns: opts.usedns as UseDns | undefined,
     raw: Boolean(opts.raw),
     checkAll: opts.checkAll,
     out: opts.out,
-    timezone: opts.timezone,
+    timezone: opts.TZ,
     localZone: opts.zone,
     maxLineLength: opts.maxLineLength,
     printAllMatched: Boolean(opts.printAllMatched),
@@ -53,7 +63,8 @@ export async function runRegex(io: CliIo, log: string, regex: string, ignorerege
     printNoMissed: Boolean(opts.printNoMissed),
     printNoIgnored: Boolean(opts.printNoIgnored),
     listLimit: opts.maxlines ?? 20,
-    keepFailures: Boolean(opts.json || opts.verbose),
+    keepFailures: Boolean(opts.json || verbose),
+    debuggex: Boolean(opts.debuggex),
     onFailures: opts.out
       ? (failures) => {
           out.push(...formatOut(opts.out!, failures));
@@ -61,6 +72,10 @@ export async function runRegex(io: CliIo, log: string, regex: string, ignorerege
         }
       : undefined,
   };
+  const log2 = new Fail2banLog(level, verbose, (line) => out.push(line));
+  if (level < UNREPRODUCED_BELOW) {
+    io.stderr.write(`fleetban regex: -l ${opts.logLevel}: fail2ban's own records about its workings (files read, regexes compiled) have no counterpart here and are not printed\n`);
+  }
   let session: RegexSession;
   try {
     const fail = readSource(regex, options);
@@ -86,6 +101,16 @@ export async function runRegex(io: CliIo, log: string, regex: string, ignorerege
     if (src.foreign) say(`Use ${kind.padStart(11)} file : ${src.label}`);
     else say(`Use ${kind.padStart(11)} filter file : ${src.label}, basedir: ${src.basedir}`);
     if (src.options && Object.keys(src.options).length > 0) say(`Use   filter options : ${pyRepr(src.options)}`);
+    // fail2ban-regex -vv: what the filter's options came to after its files and the options given.
+    const real = src.definition?.realOption;
+    if ((verbose > 1 || level <= DEBUG) && real) {
+      const shown = new Map<string, string>();
+      for (const k of ['logtype', 'datepattern', ...Object.keys(src.options ?? {})]) {
+        const v = real(k);
+        if (v !== undefined && !shown.has(k)) shown.set(k, v);
+      }
+      say(`Real  filter options : ${pyRepr(shown)}`);
+    }
   };
   const sayMaxlines = () => say(`Use         maxlines : ${session.filter.maxlines}`);
   const sayDatepattern = () => {
@@ -109,7 +134,7 @@ export async function runRegex(io: CliIo, log: string, regex: string, ignorerege
       throw err;
     }
     say('Use         systemd journal');
-    say(`Use         encoding : ${encoding.toUpperCase()}`);
+    say(`Use         encoding : ${encoding}`);
     if (journal.match.length > 0) say(`Use    journal match : ${describeMatch(journal.match)}`);
     say('');
     flush();
@@ -129,11 +154,17 @@ export async function runRegex(io: CliIo, log: string, regex: string, ignorerege
     if (skipped) io.stderr.write(`fleetban regex: ${skipped} line(s) of journalctl's output were not journal entries; left out\n`);
   } else if (isFile) {
     say(`Use         log file : ${log}`);
-    say(`Use         encoding : ${encoding.toUpperCase()}`);
+    say(`Use         encoding : ${encoding}`);
     say('');
     flush();
     const bar = io.isTty && opts.progress && !opts.out && statSync(log).size >= PROGRESS_FROM_BYTES ? progressBar(io.stderr) : undefined;
-    const { incompleteLast } = await forEachLine(log, encoding, (l) => session.push(l), bar ? (b, t) => bar.update(b, t) : undefined);
+    const { incompleteLast } = await forEachLine(
+      log,
+      codec,
+      (l) => session.push(l),
+      bar ? (b, t) => bar.update(b, t) : undefined,
+      decodeWarnings(log2, log, encoding),
+    );
     bar?.done();
     if (incompleteLast) io.stderr.write(`fleetban regex: the last line of ${log} has no line end; left out, as fail2ban-regex does\n`);
   } else {
@@ -153,9 +184,18 @@ export async function runRegex(io: CliIo, log: string, regex: string, ignorerege
   if (opts.json) {
     out.push(JSON.stringify(formatJson(session), null, 2));
   } else if (!opts.out) {
-    out.push(...formatReport(session, Boolean(opts.verbose)));
+    out.push(
+      ...formatReport(session, {
+        verbose: verbose > 0,
+        verboseDate: Boolean(opts.verboseDate),
+        debuggex: opts.debuggex ? { codec, usedns: opts.usedns } : undefined,
+      }),
+    );
   }
   flush();
+  if (session.unresolved && !opts.json) {
+    io.stderr.write(`fleetban regex: ${session.unresolved} match(es) found a host name, not an address; fleetban never resolves names (--raw shows them)\n`);
+  }
   return EXIT.ok;
 
   function usage(message: string): number {

@@ -11,6 +11,7 @@ import {
   zoneSettings,
   type CompiledFilter,
   type CoreMode,
+  type DateTemplateStats,
   type Failure,
   type FilterDefinition,
   type MatcherCore,
@@ -48,6 +49,8 @@ export interface SessionOptions {
   printNoIgnored: boolean;
   /** fail2ban-regex's `_maxlines`: how many missed/ignored lines are listed (20, or -L). */
   listLimit: number;
+  /** `-D`: keep the lines for debuggex.com links. */
+  debuggex?: boolean;
   /** Keep every failure (for --json and -v); otherwise only counts are kept. */
   keepFailures: boolean;
   /** Called with the failures of each line, in log order (for `-o`). */
@@ -81,6 +84,13 @@ export interface LineStats {
   matchedLines: string[];
   missedLines: string[];
   ignoredLines: string[];
+  /**
+   * With `-D`: fail2ban-regex's `*_lines_timeextracted`, the lines its
+   * debuggex links are made of. They follow the lists above, except that the
+   * multi-line correction removes a line from them only when the line had no
+   * date (fail2ban looks for the line without its date there).
+   */
+  debuggex?: { matched: string[]; missed: string[]; ignored: string[] };
 }
 
 const NO_LINES: readonly TupleLine[] = [];
@@ -155,6 +165,7 @@ export class RegexSession {
     this.zones = zoneSettings({ logtimezone: options.timezone, timezone: options.localZone });
     this.core = newCore(this.filter, this.zones, mode);
     this.core.warm();
+    if (options.debuggex) this.stats.debuggex = { matched: [], missed: [], ignored: [] };
     this.failregex = merged.failregex.map((regex) => ({ regex, hits: 0, failures: [] }));
     this.ignoreregex = merged.ignoreregex.map((regex) => ({ regex, hits: 0, failures: [] }));
   }
@@ -225,7 +236,13 @@ export class RegexSession {
         if (now.some((l) => l[0] === bufLine[0] && l[1] === bufLine[1] && l[2] === bufLine[2])) continue;
         const joined = bufLine[0] + bufLine[1] + bufLine[2];
         const at = s.missedLines.indexOf(joined);
-        if (at >= 0) s.missedLines.splice(at, 1);
+        if (at >= 0) {
+          s.missedLines.splice(at, 1);
+          const d = s.debuggex?.missed;
+          const dat = d ? d.indexOf(bufLine[0] + bufLine[2]) : -1;
+          if (dat >= 0) d!.splice(dat, 1);
+        }
+        // fail2ban-regex -D --print-all-matched fails here (it calls a Filter method that does not exist).
         if (this.options.printAllMatched) s.matchedLines.push(joined);
         s.matched++;
         s.missed--;
@@ -233,13 +250,22 @@ export class RegexSession {
     }
     if (ignored || this.core.ignoredLast) {
       s.ignored++;
-      if (!this.options.printNoIgnored && (this.options.printAllIgnored || s.ignored <= this.options.listLimit + 1)) s.ignoredLines.push(line);
+      if (!this.options.printNoIgnored && (this.options.printAllIgnored || s.ignored <= this.options.listLimit + 1)) {
+        s.ignoredLines.push(line);
+        s.debuggex?.ignored.push(line);
+      }
     } else if (ret.length > 0) {
       s.matched++;
-      if (this.options.printAllMatched) s.matchedLines.push(line);
+      if (this.options.printAllMatched) {
+        s.matchedLines.push(line);
+        s.debuggex?.matched.push(line);
+      }
     } else {
       s.missed++;
-      if (!this.options.printNoMissed && (this.options.printAllMissed || s.missed <= this.options.listLimit + 1)) s.missedLines.push(line);
+      if (!this.options.printNoMissed && (this.options.printAllMissed || s.missed <= this.options.listLimit + 1)) {
+        s.missedLines.push(line);
+        s.debuggex?.missed.push(line);
+      }
     }
     s.tested++;
   }
@@ -268,7 +294,7 @@ export class RegexSession {
   }
 
   /** Date templates with their hits, in the detector's order. */
-  dateTemplates(): ReadonlyArray<{ name: string; hits: number }> | undefined {
+  dateTemplates(): ReadonlyArray<DateTemplateStats> | undefined {
     return this.core.dateTemplates;
   }
 

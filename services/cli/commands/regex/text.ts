@@ -51,6 +51,15 @@ export function pyRepr(value: unknown): string {
   return String(value);
 }
 
+/**
+ * repr() of a failure's time as fail2ban keeps it: an int for a date with a
+ * zone or read with --timezone (`1432040705`), else a float (`1432040705.0`).
+ */
+export function pyTime(f: Failure): string {
+  if (f.time === undefined) return 'None';
+  return f.wholeTime && Number.isInteger(f.time) ? String(f.time) : pyRepr(f.time);
+}
+
 /** Python's str() of a failure value. */
 export function pyStr(value: unknown): string {
   if (typeof value === 'string') return value;
