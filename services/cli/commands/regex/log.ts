@@ -90,7 +90,7 @@ export class Fail2banLog {
       return;
     }
     let fmt = ` ${message}`;
-    if (v > 3) fmt = ` | ${field(source.module, 15, 15)}-${field(String(level), 2)}: ${field(source.funcName, 20, 20)} |${fmt}`;
+    if (v > 3) fmt = ` | ${source.module.slice(0, 15).padStart(15)}-${field(String(level), 2)}: ${field(source.funcName, 20, 20)} |${fmt}`;
     if (v > 2) {
       const relative = String(now.getTime() - this.started).padStart(5);
       fmt = ` +${relative} ${thread} ${field(source.name, 25, 25)} ${field(name, 5, 5)}${fmt}`;
