@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EXIT } from '../../services/cli/command.ts';
+import { pythonCodec } from '../../services/cli/commands/regex/encoding.ts';
 import { VERSION } from '../../shared/version.ts';
 import { cli, fail2banPackage, fail2banSkipReason, runFail2banRegex, tempDir } from '../harness/index.ts';
 
@@ -59,17 +61,24 @@ describe('fleetban regex against fail2ban-regex: the differences found on real l
     );
     writeFileSync(
       file('epoch.log'),
-      ['1432040705 sshd[7]: Failed password for root from 192.0.2.6 port 22 ssh2', '1432040706.250 sshd[7]: Failed password for root from 192.0.2.7 port 22 ssh2', ''].join('\n'),
+      [
+        '1432040705 sshd[7]: Failed password for root from 192.0.2.6 port 22 ssh2',
+        '1432040706.250 sshd[7]: Failed password for root from 192.0.2.7 port 22 ssh2',
+        '',
+      ].join('\n'),
     );
-    // Every byte from 0x80, valid and broken UTF-8, C1 controls, quotes and a NUL.
+    // Every byte from 0x80, valid and broken UTF-8, C1 controls, quotes and a NUL (strings hold the bytes).
+    const failed = (s: number, user: string, host: string) =>
+      `Jan 05 10:00:0${s} web1 sshd[7]: Failed password for ${user} from ${host} port 22 ssh2`;
+    const bytesFrom = (first: number) => String.fromCharCode(...Array.from({ length: 64 }, (_, i) => first + i));
     const lines = [
-      Buffer.concat([Buffer.from('Jan 05 10:00:00 web1 sshd[7]: Failed password for '), Buffer.from(Array.from({ length: 64 }, (_, i) => 0x80 + i)), Buffer.from(' from 192.0.2.10 port 22 ssh2')]),
-      Buffer.concat([Buffer.from('Jan 05 10:00:01 web1 sshd[7]: Failed password for '), Buffer.from(Array.from({ length: 64 }, (_, i) => 0xc0 + i)), Buffer.from(' from 192.0.2.11 port 22 ssh2')]),
-      Buffer.from('Jan 05 10:00:02 web1 sshd[7]: Failed password for u\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 from 192.0.2.12 port 22 ssh2', 'latin1'),
-      Buffer.from('Jan 05 10:00:03 web1 sshd[7]: Failed password for bad\xc3\x28\xe2\x82\xf0\x9f\x98\xed\xa0\x80\xc0\xaf\xff from 192.0.2.13 port 22 ssh2', 'latin1'),
-      Buffer.from('Jan 05 10:00:04 web1 sshd[7]: missed \x81\x8d\x8f\x90\x9d\x80\x9f end\r', 'latin1'),
-      Buffer.from("Jan 05 10:00:05 web1 sshd[7]: quotes ' \" \\ \t tab \x00 \xe9", 'latin1'),
-    ];
+      failed(0, bytesFrom(0x80), '192.0.2.10'),
+      failed(1, bytesFrom(0xc0), '192.0.2.11'),
+      failed(2, 'u\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80', '192.0.2.12'),
+      failed(3, 'bad\xc3\x28\xe2\x82\xf0\x9f\x98\xed\xa0\x80\xc0\xaf\xff', '192.0.2.13'),
+      'Jan 05 10:00:04 web1 sshd[7]: missed \x81\x8d\x8f\x90\x9d\x80\x9f end\r',
+      "Jan 05 10:00:05 web1 sshd[7]: quotes ' \" \\ \t tab \x00 \xe9",
+    ].map((l) => Buffer.from(l, 'latin1'));
     writeFileSync(file('bytes.log'), Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
     writeFileSync(
       file('auth.log'),
@@ -94,6 +103,8 @@ describe('fleetban regex against fail2ban-regex: the differences found on real l
         assert.match(theirs, /^\d+ 192\.0\.2\.2$/m);
       }
     }
+    // -v lists each failure's time in the local zone, after --timezone moved it.
+    await same(['-v', '--timezone', 'UTC+0300', file('zones.log'), 'sshd']);
     // Without the option the times differ from those with it: the option is not ignored.
     const plain = await same(['-o', '<time> <ip>', file('zones.log'), 'sshd']);
     const zoned = await same(['--TZ', 'UTC+0300', '-o', '<time> <ip>', file('zones.log'), 'sshd']);
@@ -119,7 +130,10 @@ describe('fleetban regex against fail2ban-regex: the differences found on real l
     await same(['-L', '3', '-o', 'matches', multi, 'login attempt user <F-USER>\\S+</F-USER>.*\\n.*rejected from <HOST>$']);
   });
 
-  const encodings = ['latin-1', 'latin1', 'iso-8859-1', 'iso8859-1', 'ISO_8859-1', 'l1', 'ascii', 'US-ASCII', 'utf-8', 'utf8', 'UTF-8', 'cp1252', 'windows-1252'];
+  const encodings = [
+    ...['latin-1', 'latin1', 'iso-8859-1', 'iso8859-1', 'ISO_8859-1', 'l1'],
+    ...['ascii', 'US-ASCII', 'utf-8', 'utf8', 'UTF-8', 'cp1252', 'windows-1252'],
+  ];
   test('-e takes the Python codec names fail2ban-regex takes and decodes every byte as Python does', { skip }, async () => {
     for (const encoding of encodings) {
       await same(['-e', encoding, '-o', '<F-USER>', file('bytes.log'), 'sshd']);
@@ -133,6 +147,38 @@ describe('fleetban regex against fail2ban-regex: the differences found on real l
     const user = ours.split('\n')[0]!;
     assert.equal(user.charCodeAt(0), 0x80);
     assert.equal(user.charCodeAt(0x1f), 0x9f);
+  });
+
+  test('-e names a codec as Python\'s codecs.lookup names it, in any spelling Python takes', { skip }, async () => {
+    const names = [
+      ...['utf_8', 'latin_1', 'ascii', 'cp1252'].map((m) => `*${m}`),
+      'Latin-1', 'LATIN 1', 'latin--1', 'UTF_8', 'u8', 'cp65001', 'ISO_8859-1:1987', 'iso-ir-100', 'ansi_x3.4-1968', 'ANSI_X3.4_1968',
+      'iso_646.irv:1991', 'Windows-1252', '1252', 'cp-1252', 'utf-8-sig', 'koi8-r', 'latin-9', 'utf16', 'mbcs', '',
+    ];
+    // Python lists every alias of the four codecs (a name starting with `*`) and looks each name up.
+    const script = [
+      'import codecs, json, sys',
+      'from encodings.aliases import aliases',
+      'names = []',
+      'for n in json.loads(sys.argv[1]):',
+      '    names += sorted(k for k, v in aliases.items() if v == n[1:]) + [n[1:]] if n.startswith("*") else [n]',
+      'def look(n):',
+      '    try: return codecs.lookup(n).name',
+      '    except LookupError: return None',
+      'print(json.dumps([[n, look(n)] for n in names]))',
+    ].join('\n');
+    const pkg = fail2banPackage()!;
+    const output = execFileSync(pkg.python, ['-c', script, JSON.stringify(names)], { encoding: 'utf8' });
+    const found = JSON.parse(output) as Array<[string, string | null]>;
+    const PY_NAMES: Record<string, string> = { utf_8: 'utf-8', latin_1: 'iso8859-1', ascii: 'ascii', cp1252: 'cp1252' };
+    const known = new Set(Object.values(PY_NAMES));
+    assert.ok(found.length > 40);
+    for (const [name, python] of found) {
+      const ours = pythonCodec(name);
+      // A codec fleetban does not decode is refused; every one it takes is Python's codec of that name.
+      if (python === null || !known.has(python)) assert.equal(ours, undefined, name);
+      else assert.equal(ours && PY_NAMES[ours], python, name);
+    }
   });
 
   test('-e with a codec fleetban cannot decode exactly is refused, naming the ones it can', async () => {
@@ -179,7 +225,12 @@ describe('fleetban regex against fail2ban-regex: the differences found on real l
   });
 
   test('--VD shows each date template\'s weight, pattern and regex', { skip }, async () => {
-    for (const args of [['--VD', file('auth.log'), 'sshd'], ['--verbose-date', '-v', file('zones.log'), 'sshd'], ['--VD', '-d', 'Epoch', file('epoch.log'), 'sshd']]) {
+    const runs = [
+      ['--VD', file('auth.log'), 'sshd'],
+      ['--verbose-date', '-v', file('zones.log'), 'sshd'],
+      ['--VD', '-d', 'Epoch', file('epoch.log'), 'sshd'],
+    ];
+    for (const args of runs) {
       const theirs = await same(args);
       assert.match(theirs, /# weight: \d+\.\d{3} \(\d+\.\d{3}\), pattern: /);
     }

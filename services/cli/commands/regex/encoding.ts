@@ -16,14 +16,15 @@ const ALIASES: Readonly<Record<string, Codec>> = {
   latin_1: 'latin_1', 8859: 'latin_1', cp819: 'latin_1', csisolatin1: 'latin_1', ibm819: 'latin_1', iso8859: 'latin_1',
   iso8859_1: 'latin_1', iso_8859_1: 'latin_1', iso_8859_1_1987: 'latin_1', iso_ir_100: 'latin_1', l1: 'latin_1',
   latin: 'latin_1', latin1: 'latin_1',
-  ascii: 'ascii', 646: 'ascii', 'ansi_x3.4_1968': 'ascii', 'ansi_x3.4_1986': 'ascii', ansi_x3_4_1968: 'ascii', cp367: 'ascii',
-  csascii: 'ascii', ibm367: 'ascii', iso646_us: 'ascii', 'iso_646.irv_1991': 'ascii', iso_ir_6: 'ascii', us: 'ascii',
-  us_ascii: 'ascii',
+  ascii: 'ascii', 646: 'ascii', 'ansi_x3.4_1968': 'ascii', 'ansi_x3.4_1986': 'ascii', ansi_x3_4_1968: 'ascii',
+  cp367: 'ascii', csascii: 'ascii', ibm367: 'ascii', iso646_us: 'ascii', 'iso_646.irv_1991': 'ascii', iso_ir_6: 'ascii',
+  us: 'ascii', us_ascii: 'ascii',
   cp1252: 'cp1252', 1252: 'cp1252', windows_1252: 'cp1252',
 };
 
 /** Names fail2ban-regex takes that fleetban does not decode (yet), for the refusal message. */
-export const KNOWN_CODECS = 'utf-8, latin-1 (iso-8859-1, latin1, l1), ascii, cp1252 (windows-1252) and their Python aliases';
+export const KNOWN_CODECS =
+  'utf-8, latin-1 (iso-8859-1, latin1, l1), ascii, cp1252 (windows-1252) and their Python aliases';
 
 /**
  * encodings.normalize_encoding after codecs.lookup's lower-casing: runs of
@@ -78,7 +79,8 @@ export function lineDecoder(codec: Codec): LineDecoder {
     case 'cp1252':
       return (buf, start, end) => {
         const text = buf.toString('latin1', start, end);
-        return /[\x80-\x9f]/.test(text) ? text.replace(/[\x80-\x9f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!) : text;
+        if (!/[\x80-\x9f]/.test(text)) return text;
+        return text.replace(/[\x80-\x9f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!);
       };
   }
 }

@@ -55,7 +55,8 @@ const pad2 = (n: number) => String(n).padStart(2, '0');
 /** %(asctime)s: local time with milliseconds after a comma. */
 function asctime(d: Date): string {
   const ms = String(d.getMilliseconds()).padStart(3, '0');
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},${ms}`;
+  const day = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+  return `${day} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},${ms}`;
 }
 
 /** Python's `%-N.Ms`: cut to M, then padded to N. */
@@ -86,11 +87,16 @@ export class Fail2banLog {
     const thread = process.pid.toString(16).toUpperCase();
     const v = this.verbose;
     if (v <= 1) {
-      this.write(`${asctime(now)} ${field(source.name, 24)}[${process.pid}]: ${field(name, 7)}${name.slice(0, 1)}: ${message}`);
+      const head = `${asctime(now)} ${field(source.name, 24)}[${process.pid}]: ${field(name, 7)}`;
+      this.write(`${head}${name.slice(0, 1)}: ${message}`);
       return;
     }
     let fmt = ` ${message}`;
-    if (v > 3) fmt = ` | ${source.module.slice(0, 15).padStart(15)}-${field(String(level), 2)}: ${field(source.funcName, 20, 20)} |${fmt}`;
+    if (v > 3) {
+      // `%(module)15.15s` is right-aligned, the others left-aligned.
+      const module = source.module.slice(0, 15).padStart(15);
+      fmt = ` | ${module}-${field(String(level), 2)}: ${field(source.funcName, 20, 20)} |${fmt}`;
+    }
     if (v > 2) {
       const relative = String(now.getTime() - this.started).padStart(5);
       fmt = ` +${relative} ${thread} ${field(source.name, 25, 25)} ${field(name, 5, 5)}${fmt}`;
@@ -135,11 +141,8 @@ export function decodeWarnings(log: Fail2banLog, file: string, encoding: string)
     warned = true;
     log.log(level, FILTER, `Error decoding line from '${file}' with '${encoding}'.`);
     if (log.enabled(level)) {
-      log.log(
-        level,
-        FILTER,
-        `Consider setting logencoding to appropriate encoding for this jail. Continuing to process line ignoring invalid characters: ${pyBytesRepr(bytes)}`,
-      );
+      const advice = 'Consider setting logencoding to appropriate encoding for this jail.';
+      log.log(level, FILTER, `${advice} Continuing to process line ignoring invalid characters: ${pyBytesRepr(bytes)}`);
     }
   };
 }

@@ -76,7 +76,8 @@ function fixedTag(tag: string): string | undefined {
 function pyMatches(f: Failure): string | undefined {
   const lines = getOwn(f.fail, 'matches') as readonly (readonly string[] | string)[] | undefined;
   if (!lines) return undefined;
-  return `[${lines.map((t) => (typeof t === 'string' ? pyRepr(t) : `(${t.map((p) => pyRepr(p)).join(', ')})`)).join(', ')}]`;
+  const tuple = (t: readonly string[]) => `(${t.map((p) => pyRepr(p)).join(', ')})`;
+  return `[${lines.map((t) => (typeof t === 'string' ? pyRepr(t) : tuple(t))).join(', ')}]`;
 }
 
 /** A failure group for `<F-NAME>` (the ticket's data: `failures` and `matches` too); undefined when it has none. */

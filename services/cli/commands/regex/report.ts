@@ -104,7 +104,9 @@ export function formatJson(session: RegexSession): unknown {
     prefregex: session.filter.prefregex ? { regex: session.filter.prefregex.pattern, matched: session.prefregexMatched } : null,
     failregex: session.failregex.map((r) => ({ regex: r.regex, hits: r.hits })),
     ignoreregex: session.ignoreregex.map((r) => ({ regex: r.regex, hits: r.hits })),
-    dateTemplates: (session.dateTemplates() ?? []).filter((t) => t.hits > 0).map((t) => ({ name: t.name, hits: t.hits })),
+    dateTemplates: (session.dateTemplates() ?? [])
+      .filter((t) => t.hits > 0)
+      .map((t) => ({ name: t.name, hits: t.hits })),
     failures: session.failures.map((f) => ({
       regex: f.regexIndex + 1,
       ip: ipText(f) ?? null,

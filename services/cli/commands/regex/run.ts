@@ -74,7 +74,10 @@ export async function runRegex(io: CliIo, log: string, regex: string, ignorerege
   };
   const log2 = new Fail2banLog(level, verbose, (line) => out.push(line));
   if (level < UNREPRODUCED_BELOW) {
-    io.stderr.write(`fleetban regex: -l ${opts.logLevel}: fail2ban's own records about its workings (files read, regexes compiled) have no counterpart here and are not printed\n`);
+    io.stderr.write(
+      `fleetban regex: -l ${opts.logLevel}: fail2ban's own records about its workings ` +
+        '(files read, regexes compiled) have no counterpart here and are not printed\n',
+    );
   }
   let session: RegexSession;
   try {
@@ -194,7 +197,10 @@ export async function runRegex(io: CliIo, log: string, regex: string, ignorerege
   }
   flush();
   if (session.unresolved && !opts.json) {
-    io.stderr.write(`fleetban regex: ${session.unresolved} match(es) found a host name, not an address; fleetban never resolves names (--raw shows them)\n`);
+    io.stderr.write(
+      `fleetban regex: ${session.unresolved} match(es) found a host name, not an address; ` +
+        'fleetban never resolves names (--raw shows them)\n',
+    );
   }
   return EXIT.ok;
 
