@@ -23,7 +23,7 @@ describe('the fault soak, briefly', { skip: netnsSkipReason() }, () => {
         ...SOAK_DEFAULTS,
         seconds: 20,
         faultGapMs: 1500,
-        settleSeconds: 180,
+        settleSeconds: 120,
         seed,
         dir: dir.path,
         echo: () => undefined,

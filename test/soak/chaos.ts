@@ -43,6 +43,8 @@ export class Chaos {
   readonly faults: Fault[] = [];
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Ends the wait for the next fault at once when the chaos stops. */
+  private wake: (() => void) | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -60,6 +62,7 @@ export class Chaos {
   /** No new faults; waits until every fault in progress has put its process back. */
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.();
     await this.loop;
     await Promise.all(this.inFlight);
   }
@@ -67,7 +70,7 @@ export class Chaos {
   private async run(): Promise<void> {
     const { meanGapMs, maxConcurrent } = this.options;
     while (this.running) {
-      await sleep(this.rng.int(Math.round(meanGapMs / 2), Math.round((meanGapMs * 3) / 2)));
+      await this.pause(this.rng.int(Math.round(meanGapMs / 2), Math.round((meanGapMs * 3) / 2)));
       if (!this.running || this.inFlight.size >= maxConcurrent) continue;
       const idle = this.targets.filter((t) => t.healthy && !t.busy);
       if (idle.length === 0) continue;
@@ -82,6 +85,16 @@ export class Chaos {
       this.inFlight.add(done);
       void done.finally(() => this.inFlight.delete(done));
     }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   private async apply(target: Supervised, fault: Fault): Promise<void> {
