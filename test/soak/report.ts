@@ -22,7 +22,7 @@ export function formatReport(r: SoakReport): string {
     `  failures written: ${r.linesWritten} lines, ${r.addresses.ban + r.addresses.near + r.addresses.over} addresses `
       + `(${r.addresses.ban} at maxretry, ${r.addresses.over} over, ${r.addresses.near} at maxretry-1)`,
     `  bans: expected ${r.bansExpected}, decided ${r.banDecisions}, in kernel ${r.kernelEntries.map((k) => `${k.name} ${k.entries}`).join(', ')}`,
-    `  converged ${r.convergeMs === null ? 'NOT within ' + s(o.settleSeconds * 1000) : `${s(r.convergeMs)} after the last fault`}`,
+    `  settled ${r.convergeMs === null ? 'NOT within ' + s(o.settleSeconds * 1000) : `${s(r.convergeMs)} after the chaos stopped`}`,
     ...(typeof r.lastProgress === 'string' ? [`  last seen: ${r.lastProgress}`] : []),
     '  checks:',
     ...r.checks.map((c) => `    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
