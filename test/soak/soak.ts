@@ -106,7 +106,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const bans = expectedBans(expected);
     nc = await connectNats(testConfig({ nats: { servers: [stack.natsUrl] } }).nats, { name: 'soak-check', log: quietLogger(), mode: 'command' });
     const settleStart = Date.now();
-    const settled = await settle(stack, nc, subjects, writer.lines.length, bans, options.settleSeconds * 1000);
+    const settled = await settle(stack, nc, subjects, writer.lines.length, bans, options.settleSeconds * 1000, timeline);
     const convergeMs = typeof settled === 'string' ? null : Date.now() - settleStart;
     timeline.note('soak', convergeMs === null ? `did not settle: ${settled}` : `settled after ${(convergeMs / 1000).toFixed(1)} s`);
     // A status batch is written every 0.2 s; a moment more lets the last one land.
@@ -149,10 +149,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
  * and each kernel set equal to the ban set. Returns the last figures, or why
  * it did not get there within `timeoutMs`.
  */
-async function settle(stack: SoakStack, nc: NatsConnection, subjects: ReturnType<typeof subjectsFor>, lines: number, bans: ReadonlySet<string>, timeoutMs: number): Promise<Progress | string> {
+async function settle(
+  stack: SoakStack,
+  nc: NatsConnection,
+  subjects: ReturnType<typeof subjectsFor>,
+  lines: number,
+  bans: ReadonlySet<string>,
+  timeoutMs: number,
+  timeline: Timeline,
+): Promise<Progress | string> {
   const deadline = Date.now() + timeoutMs;
   let last = 'nothing read yet';
+  // What is still missing goes to the timeline every 10 s, so a slow settle shows which part lagged.
+  let nextNote = Date.now() + 10_000;
   for (;;) {
+    if (Date.now() >= nextNote) {
+      timeline.note('soak', `settling: ${last}`);
+      nextNote += 10_000;
+    }
     try {
       const p = await readProgress(nc, subjects, stack.namespaces);
       const kernelDone = p.kernel.every((set) => set.size === bans.size && [...bans].every((ip) => set.has(ip)));
