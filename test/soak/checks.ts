@@ -41,7 +41,10 @@ function sameSet(name: string, expected: ReadonlySet<string>, found: Iterable<st
   const missing = [...expected].filter((ip) => !got.has(ip));
   const extra = [...got].filter((ip) => !expected.has(ip));
   const ok = missing.length === 0 && extra.length === 0;
-  return { name, ok, detail: ok ? `${expected.size} addresses` : `expected ${expected.size}, found ${got.size}; missing ${few(missing)}; not expected ${few(extra)}` };
+  const detail = ok
+    ? `${expected.size} addresses`
+    : `expected ${expected.size}, found ${got.size}; missing ${few(missing)}; not expected ${few(extra)}`;
+  return { name, ok, detail };
 }
 
 /** The addresses that must be banned: those written maxretry times or more (all within findtime by design). */
@@ -68,7 +71,7 @@ export function checkAll(expected: Expected, found: Found): Check[] {
     {
       name: 'no process crashed, failed to start or ignored SIGTERM',
       ok: found.surprises.length === 0,
-      detail: found.surprises.length === 0 ? 'none' : few(found.surprises.map((s) => `${s.target} at ${(s.atMs / 1000).toFixed(1)} s: ${s.what}`), 10),
+      detail: few(found.surprises.map((s) => `${s.target} at ${(s.atMs / 1000).toFixed(1)} s: ${s.what}`), 10),
     },
   ];
 }
@@ -87,7 +90,10 @@ function checkFailures(expected: Expected, stored: readonly StoredMessage[]): Ch
     const e = decoded.value;
     const line = e.user === undefined ? undefined : written.get(e.user);
     // A log time counts to the second, as fail2ban reads it.
-    if (!line || line.ip !== e.ip || line.host !== e.host || Math.floor(line.time / 1000) * 1000 !== e.time) wrong.push(`seq ${m.seq}: ${e.user} ${e.ip} ${e.host} ${e.time} (written: ${line ? `${line.ip} ${line.host} ${line.time}` : 'no such line'})`);
+    if (!line || line.ip !== e.ip || line.host !== e.host || Math.floor(line.time / 1000) * 1000 !== e.time) {
+      const was = line ? `${line.ip} ${line.host} ${line.time}` : 'no such line';
+      wrong.push(`seq ${m.seq}: ${e.user} ${e.ip} ${e.host} ${e.time} (written: ${was})`);
+    }
     seen.set(e.user ?? '', (seen.get(e.user ?? '') ?? 0) + 1);
     ids.add(e.id);
   }
@@ -128,14 +134,19 @@ function checkDecisions(expected: Expected, bans: ReadonlySet<string>, stored: r
     {
       name: 'no address is banned twice, and each ban is as the jail says',
       ok: twice.length === 0 && odd.length === 0,
-      detail: twice.length === 0 && odd.length === 0 ? `${stored.length} decisions` : `banned more than once: ${few(twice)}; unexpected: ${few(odd)}`,
+      detail: twice.length === 0 && odd.length === 0
+        ? `${stored.length} decisions`
+        : `banned more than once: ${few(twice)}; unexpected: ${few(odd)}`,
     },
   ];
 }
 
 function checkKernel(name: string, bans: ReadonlySet<string>, set: KernelSet, bantimeMs: number): Check {
-  const check = sameSet(`${name}'s kernel set holds exactly the bans in force`, bans, [...set.keys()].map((t) => (t.includes('/') ? t : canonicalIp(t))));
-  const badTimeouts = [...set].filter(([, left]) => left === null || left <= 0 || left * 1000 > bantimeMs + 1000).map(([t, left]) => `${t} (${left})`);
+  const targets = [...set.keys()].map((t) => (t.includes('/') ? t : canonicalIp(t)));
+  const check = sameSet(`${name}'s kernel set holds exactly the bans in force`, bans, targets);
+  const badTimeouts = [...set]
+    .filter(([, left]) => left === null || left <= 0 || left * 1000 > bantimeMs + 1000)
+    .map(([t, left]) => `${t} (${left})`);
   if (badTimeouts.length === 0) return check;
   return { ...check, ok: false, detail: `${check.detail}; timeouts outside the ban: ${few(badTimeouts)}` };
 }
@@ -158,6 +169,10 @@ function checkStatus(expected: Expected, bans: ReadonlySet<string>, status: Jail
       },
       { currentlyFailed: status.currentlyFailed, totalFailed: status.totalFailed },
     ),
-    compare(banned, { currentlyBanned: bans.size, totalBanned: bans.size }, { currentlyBanned: status.currentlyBanned, totalBanned: status.totalBanned }),
+    compare(
+      banned,
+      { currentlyBanned: bans.size, totalBanned: bans.size },
+      { currentlyBanned: status.currentlyBanned, totalBanned: status.totalBanned },
+    ),
   ];
 }

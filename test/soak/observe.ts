@@ -30,7 +30,8 @@ export async function readKernel(ns: Netns): Promise<KernelSet> {
   for (const item of doc.nftables ?? []) {
     if (!item.set || !names.has(item.set.name)) continue;
     for (const raw of item.set.elem ?? []) {
-      const elem = typeof raw === 'object' && raw !== null && 'elem' in raw ? (raw as { elem: { val: unknown; expires?: number; timeout?: number } }).elem : { val: raw };
+      type Elem = { val: unknown; expires?: number; timeout?: number };
+      const elem: Elem = typeof raw === 'object' && raw !== null && 'elem' in raw ? (raw as { elem: Elem }).elem : { val: raw };
       const text = typeof elem.val === 'string' ? canonicalIp(elem.val) : JSON.stringify(elem.val);
       out.set(text, 'timeout' in elem && elem.timeout !== undefined ? (elem.expires ?? 0) : null);
     }
@@ -56,7 +57,8 @@ export async function readProgress(nc: NatsConnection, subjects: Subjects, names
 
 /** The jail's status as a scorer answers `fleetban status` (any replica answers for the fleet). */
 export async function readStatus(nc: NatsConnection, subjects: Subjects): Promise<JailStatus> {
-  const reply = await nc.request(`${subjects.prefix}.svc.scorer.status`, JSON.stringify({ jail: JAIL, limit: 0 }), { timeout: 5000 });
+  const request = JSON.stringify({ jail: JAIL, limit: 0 });
+  const reply = await nc.request(`${subjects.prefix}.svc.scorer.status`, request, { timeout: 5000 });
   const parsed = parseStatusResponse(reply.data);
   if (!parsed.ok) throw new Error(`status reply: ${parsed.reason}`);
   const jail = parsed.value.jails.find((j) => j.jail === JAIL);

@@ -14,8 +14,10 @@ export function formatReport(r: SoakReport): string {
   const restarts = r.faults.flatMap((f) => (f.restartMs === undefined ? [] : [f.restartMs]));
   const termExits = r.faults.flatMap((f) => (f.kind === 'term' && f.exitMs !== undefined ? [f.exitMs] : []));
   const lines = [
-    `fault soak: seed ${o.seed}, ${o.seconds} s, ${o.rate} lines/s, ${o.shippers} shippers, ${o.scorers} scorers, ${o.enforcers} enforcers (nftables), maxretry ${o.maxretry}`,
-    `  faults injected: ${r.faults.length} (${FAULT_KINDS.map((k) => `${k} ${r.faults.filter((f) => f.kind === k).length}`).join(', ')}), one every ~${s(o.faultGapMs)}, up to ${o.maxConcurrentFaults} at once`,
+    `fault soak: seed ${o.seed}, ${o.seconds} s, ${o.rate} lines/s, ${o.shippers} shippers, ${o.scorers} scorers, `
+      + `${o.enforcers} enforcers (nftables), maxretry ${o.maxretry}`,
+    `  faults injected: ${r.faults.length} (${FAULT_KINDS.map((k) => `${k} ${r.faults.filter((f) => f.kind === k).length}`).join(', ')}), `
+      + `one every ~${s(o.faultGapMs)}, up to ${o.maxConcurrentFaults} at once`,
     ...byTarget,
     `  restarts: ${restarts.length}, ready after ${restarts.length ? `${s(Math.min(...restarts))} to ${s(Math.max(...restarts))}` : '-'}`,
     `  SIGTERM to exit: ${termExits.length ? `${s(Math.min(...termExits))} to ${s(Math.max(...termExits))}` : '-'}`,

@@ -86,7 +86,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await stack.start();
     timeline.note('soak', `stack ready: ${stack.processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
 
-    const writer = new FailureWriter(new Rng(options.seed), { files: stack.logFiles, maxretry: options.maxretry, rate: options.rate, backdateMaxMs: 120_000 });
+    const writer = new FailureWriter(new Rng(options.seed), {
+      files: stack.logFiles,
+      maxretry: options.maxretry,
+      rate: options.rate,
+      backdateMaxMs: 120_000,
+    });
     const chaos = new Chaos(new Rng(options.seed ^ 0x5eed), stack.processes, timeline, {
       meanGapMs: options.faultGapMs,
       maxConcurrent: options.maxConcurrentFaults,
@@ -104,7 +109,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const expected = { lines: writer.lines, addresses: writer.addresses, maxretry: options.maxretry, bantimeMs: bantimeSeconds * 1000 };
     const bans = expectedBans(expected);
-    nc = await connectNats(testConfig({ nats: { servers: [stack.natsUrl] } }).nats, { name: 'soak-check', log: quietLogger(), mode: 'command' });
+    const natsConfig = testConfig({ nats: { servers: [stack.natsUrl] } }).nats;
+    nc = await connectNats(natsConfig, { name: 'soak-check', log: quietLogger(), mode: 'command' });
     const settleStart = Date.now();
     const settled = await settle(stack, nc, subjects, writer.lines.length, bans, options.settleSeconds * 1000, timeline);
     const convergeMs = typeof settled === 'string' ? null : Date.now() - settleStart;
@@ -173,7 +179,8 @@ async function settle(
       last = `processes ${stack.settled ? 'all up' : 'not all up'}; failures stored ${p.failuresStored}/${lines}; `
         + `pending ${p.pending}, unacknowledged ${p.ackPending}; decisions ${p.decisionsStored}/${bans.size}; `
         + `kernel ${p.kernel.map((k) => k.size).join(', ')}/${bans.size}`;
-      if (stack.settled && p.failuresStored >= lines && p.pending === 0 && p.ackPending === 0 && p.decisionsStored >= bans.size && kernelDone) return p;
+      const flowed = p.failuresStored >= lines && p.pending === 0 && p.ackPending === 0 && p.decisionsStored >= bans.size;
+      if (stack.settled && flowed && kernelDone) return p;
     } catch (err) {
       last = `reading progress: ${(err as Error).message}`;
     }

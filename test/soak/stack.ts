@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { BIN, freePort, Netns } from '../harness/index.ts';
 import { natsLauncher, redisLauncher } from './servers.ts';
-import { Supervised, type Surprise } from './supervised.ts';
+import { Supervised, type Launcher, type Surprise } from './supervised.ts';
 import type { Timeline } from './timeline.ts';
 import type { LogFile } from './writer.ts';
 
@@ -93,7 +93,7 @@ export class SoakStack {
     for (const ns of this.namespaces) await ns.remove();
   }
 
-  private supervise(name: string, role: 'server' | 'part', launcher: ConstructorParameters<typeof Supervised>[2]): Supervised {
+  private supervise(name: string, role: 'server' | 'part', launcher: Launcher): Supervised {
     const process = new Supervised(name, role, launcher, this.timeline, join(this.dir, 'logs', `${name}.log`), this.surprises);
     this.processes.push(process);
     return process;
@@ -101,7 +101,8 @@ export class SoakStack {
 
   private part(name: string, part: string, host: string, jail: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): void {
     const config = this.writeConfig(host, jail, extra);
-    this.supervise(name, 'part', { command: BIN, args: [part, '--config', config], ready: new RegExp(`fleetban ${part} running`) });
+    const ready = new RegExp(`fleetban ${part} running`);
+    this.supervise(name, 'part', { command: BIN, args: [part, '--config', config], ready });
   }
 
   private writeConfig(host: string, jail: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
@@ -115,7 +116,9 @@ export class SoakStack {
       redis: { nodes: [this.redisNode] },
       log: { level: 'info' },
       filters: { dirs: [FILTERS] },
-      jails: { [JAIL]: { filter: 'fleetban-test', logpath: join(this.dir, 'none.log'), maxretry, findtime, bantime: bantimeSeconds, port: 22, ...jail } },
+      jails: {
+        [JAIL]: { filter: 'fleetban-test', logpath: join(this.dir, 'none.log'), maxretry, findtime, bantime: bantimeSeconds, port: 22, ...jail },
+      },
       shipper: { checkInterval: '0.25s' },
       scorer: { ackWait },
       ...extra,

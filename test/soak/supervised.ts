@@ -152,7 +152,9 @@ export class Supervised {
     } else {
       this.stopTimes.push(took);
       const code = this.current?.child.exitCode;
-      if (this.role === 'part' && code !== 0 && code !== null && code !== undefined) this.timeline.note(this.name, `exited with code ${code} after SIGTERM`);
+      if (this.role === 'part' && code !== 0 && code !== null && code !== undefined) {
+        this.timeline.note(this.name, `exited with code ${code} after SIGTERM`);
+      }
     }
     return took;
   }

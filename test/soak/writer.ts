@@ -47,12 +47,15 @@ const TICK_MS = 50;
 class AddressSource {
   private v4 = 0;
   private v6 = 0;
-  private static readonly V4 = ['198.51.100', '203.0.113'].flatMap((net) => Array.from({ length: 245 }, (_, i) => `${net}.${i + 10}`));
+  private static readonly V4 = ['198.51.100', '203.0.113'].flatMap((net) =>
+    Array.from({ length: 245 }, (_, i) => `${net}.${i + 10}`),
+  );
 
   next(rng: Rng): string {
     if (this.v4 < AddressSource.V4.length && rng.next() < 0.3) return AddressSource.V4[this.v4++]!;
     const n = this.v6++;
-    return canonicalIp(`2001:db8:${(0x500 + (n >> 16)).toString(16)}:${(n & 0xffff).toString(16)}::${rng.int(1, 0xffff).toString(16)}`);
+    const hex = (x: number) => x.toString(16);
+    return canonicalIp(`2001:db8:${hex(0x500 + (n >> 16))}:${hex(n & 0xffff)}::${hex(rng.int(1, 0xffff))}`);
   }
 }
 
