@@ -52,10 +52,22 @@ end
 if added_failed > 0 then redis.call('INCRBY', KEYS[1], added_failed) end
 if added_banned > 0 then redis.call('INCRBY', KEYS[2], added_banned) end
 
+-- A failing add never puts back a target whose ban is in force: replicas
+-- flush apart, so replica A's "X is failing" (an early failure) can land
+-- after replica B's "X is banned" (which removed X from failing), and X would
+-- then be listed as failing until its window ended.
+local function banned_now(target)
+  local score = redis.call('ZSCORE', KEYS[4], target)
+  return score and (score == 'inf' or tonumber(score) > now)
+end
 local function pairs_into(key, gt)
   local m = tonumber(ARGV[i]); i = i + 1
   for _ = 1, m do
-    if gt then redis.call('ZADD', key, 'GT', ARGV[i + 1], ARGV[i]) else redis.call('ZADD', key, ARGV[i + 1], ARGV[i]) end
+    if gt then
+      if not banned_now(ARGV[i]) then redis.call('ZADD', key, 'GT', ARGV[i + 1], ARGV[i]) end
+    else
+      redis.call('ZADD', key, ARGV[i + 1], ARGV[i])
+    end
     i = i + 2
   end
 end
