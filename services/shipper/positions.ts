@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { errorMessage, FleetbanError } from '../../shared/errors.ts';
+import { timerDelay } from '../../shared/time/index.ts';
 
 /** The positions file could not be read or written. */
 export class PositionsError extends FleetbanError {}
@@ -71,7 +72,7 @@ export class PositionStore {
 
   /** Writes every `intervalMs` when something moved. */
   start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.flush().catch(() => undefined), intervalMs);
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), timerDelay(intervalMs));
     this.timer.unref();
   }
 

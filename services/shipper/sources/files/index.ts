@@ -5,6 +5,7 @@ import type { JailConfig } from '../../../../shared/config/index.ts';
 import type { Source, SourceContext, SourceKind, Stream } from '../types.ts';
 import { expand, matchPath, parsePattern, type PathPattern } from './glob.ts';
 import { endOfLastLine, fingerprintOf, FileTail, identityOf, nextGeneration, type FileCheckpoint } from './tail.ts';
+import { timerDelay } from '../../../../shared/time/index.ts';
 
 /** A logpath entry: a path or glob, and where a file seen for the first time at start begins. */
 export interface FilePattern {
@@ -61,7 +62,7 @@ class FilesSource implements Source {
     this.timer = setInterval(() => {
       this.verifyNext = true;
       this.schedule();
-    }, this.ctx.shipper.checkInterval);
+    }, timerDelay(this.ctx.shipper.checkInterval));
     this.timer.unref();
   }
 
