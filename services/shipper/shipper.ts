@@ -84,7 +84,7 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
 
   async function startJail(jail: JailConfig): Promise<RunningJail> {
     const filter = await deps.loadFilter(jail, config);
-    const { store, saved } = await PositionStore.open(join(config.stateDir, 'shipper', `${jail.name}.json`), telemetry);
+    const { store, saved, lost } = await PositionStore.open(join(config.stateDir, 'shipper', `${jail.name}.json`), telemetry);
     const pipeline = new JailPipeline({
       gate: { jail: jail.name, findtime: jail.findtime, host: config.host, allowlist: jailAllowlist(jail, own) },
       subject: subjects.fail(jail.name),
@@ -93,7 +93,7 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
       store,
       events: telemetry,
     });
-    const sources = sourcesFor(jail, { jail, filter, shipper: config.shipper, host: config.host, saved, sink: pipeline, log, telemetry });
+    const sources = sourcesFor(jail, { jail, filter, shipper: config.shipper, host: config.host, saved, positionsLost: lost, sink: pipeline, log, telemetry });
     if (sources.length === 0) throw new ShipperSetupError('no logpath and not `backend: systemd`: nothing to read');
     for (const source of sources) await source.start();
     store.start(config.shipper.positionInterval);

@@ -66,6 +66,12 @@ export interface SourceContext {
   host: string;
   /** Positions saved by the previous run, by stream key. */
   saved: ReadonlyMap<string, unknown>;
+  /**
+   * The saved positions were lost (unreadable, no good copy): read what is
+   * there from its start rather than its end, so that nothing written while
+   * the shipper was down is missed.
+   */
+  positionsLost?: boolean;
   sink: LineSink;
   log: Logger;
   telemetry: SourceTelemetry;

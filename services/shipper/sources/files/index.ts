@@ -193,7 +193,7 @@ class FilesSource implements Source {
       let gen: string;
       if (saved && saved.offset <= size && (saved.fp === undefined || saved.fp === fp)) {
         [from, offset, gen] = ['saved', saved.offset, saved.gen];
-      } else if (atStart && !this.knownPaths.has(path) && this.beginOf(path) === 'tail') {
+      } else if (atStart && !this.knownPaths.has(path) && !this.ctx.positionsLost && this.beginOf(path) === 'tail') {
         [from, offset, gen] = ['end', await endOfLastLine(handle, size), nextGeneration(saved?.gen)];
       } else {
         [from, offset, gen] = ['start', 0, nextGeneration(saved?.gen)];
