@@ -4,7 +4,7 @@ import { OncePerKey, type Logger, type PartMetrics } from '../../shared/telemetr
 import type { DropReason } from './gate.ts';
 
 /** How a tailed file changed under the shipper. */
-export type RotationKind = 'renamed' | 'deleted' | 'truncated' | 'replaced';
+export type RotationKind = 'renamed' | 'deleted' | 'truncated' | 'replaced' | 'copied';
 
 /** Events of sources: one function each, which logs and counts. */
 export interface SourceTelemetry {
