@@ -14,6 +14,7 @@ import { SCRIPTS } from './redis/scripts.ts';
 import { isUnavailable, ScoreStore, withDeadline } from './redis/store.ts';
 import { readStatus } from './status.ts';
 import { ScorerTelemetry } from './telemetry.ts';
+import { timerDelay } from '../../shared/time/index.ts';
 
 /** At stop: how long the last figures write and the Redis goodbye may take. */
 const LAST_FLUSH_MS = 2000;
@@ -73,7 +74,7 @@ export async function startScorer(ctx: PartContext): Promise<RunningPart> {
       if (isUnavailable(err)) health.markDown(err);
       telemetry.figuresFailed(err);
     });
-  const flusher = setInterval(() => void flushFigures(), scorer.statusFlush);
+  const flusher = setInterval(() => void flushFigures(), timerDelay(scorer.statusFlush));
   ctx.service.endpoint('status', (request) => readStatus({ client, keys, store, figures, rules, host: config.host, now }, request));
   failures.start();
   decisions.start();

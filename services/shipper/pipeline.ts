@@ -127,6 +127,14 @@ export class JailPipeline implements LineSink {
     events.read(jail, lines.length, matchedLines);
   }
 
+  async moved(stream: Stream, previousKey: string): Promise<void> {
+    const state = this.streams.get(stream);
+    if (!state || !stream.durable || previousKey === stream.key) return;
+    this.options.store.forget(previousKey, state.checkpoint);
+    this.options.store.track(stream.key, state.checkpoint);
+    await this.options.store.flush();
+  }
+
   close(stream: Stream): void {
     const state = this.streams.get(stream);
     if (!state) return;

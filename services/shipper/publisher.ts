@@ -1,4 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import { FleetbanError } from '../../shared/errors.ts';
+import { timerDelay } from '../../shared/time/index.ts';
 
 /** What the publisher needs from JetStream: one publish with a message id, answered by an ack. */
 export interface PublishTarget {
@@ -57,6 +59,8 @@ export class Publisher {
     private readonly options: PublisherOptions,
   ) {
     this.backoff = options.backoff ?? { base: 100, max: 5000 };
+    // Every publish waiting for a reconnect listens on it: up to maxInFlight listeners is expected.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   get pending(): number {
@@ -92,15 +96,29 @@ export class Publisher {
     return { acked };
   }
 
-  /** Resolves when nothing is in flight, or false after `timeoutMs`. */
-  async drain(timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves true when nothing is in flight; false after `timeoutMs`
+   * (Infinity: no limit), when `signal` is aborted, or once stopped.
+   */
+  async drain(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.inFlight === 0) return true;
+    if (this.stopping.signal.aborted || signal?.aborted || timeoutMs <= 0) return false;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.idle.push(() => {
+      const settle = (idle: boolean) => {
         clearTimeout(timer);
-        resolve(true);
-      });
+        signal?.removeEventListener('abort', giveUp);
+        this.stopping.signal.removeEventListener('abort', giveUp);
+        const i = this.idle.indexOf(wake);
+        if (i >= 0) this.idle.splice(i, 1);
+        resolve(idle);
+      };
+      const wake = () => settle(true);
+      const giveUp = () => settle(false);
+      // Node fires a longer timer at once: "no limit" must not become "no wait".
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(giveUp, timerDelay(timeoutMs)) : undefined;
+      this.idle.push(wake);
+      signal?.addEventListener('abort', giveUp, { once: true });
+      this.stopping.signal.addEventListener('abort', giveUp, { once: true });
     });
   }
 
@@ -129,7 +147,10 @@ export class Publisher {
   private async slot(): Promise<void> {
     this.checkStopped();
     if (this.pauseTimer === undefined) {
-      this.pauseTimer = setTimeout(() => this.events.readingPaused(this.inFlight, this.connection.connected), this.options.pauseReportAfter ?? 1000);
+      this.pauseTimer = setTimeout(
+        () => this.events.readingPaused(this.inFlight, this.connection.connected),
+        timerDelay(this.options.pauseReportAfter ?? 1000),
+      );
     }
     await new Promise<void>((resolve) => this.waiters.push(resolve));
     this.checkStopped();
@@ -169,7 +190,7 @@ export class Publisher {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, timerDelay(ms));
     signal.addEventListener('abort', done, { once: true });
     function done() {
       clearTimeout(timer);

@@ -63,7 +63,8 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
     running.flatMap((r) => r.sources.flatMap((s) => s.streams().filter((x) => x.stream.durable && x.stream.key.startsWith('f:')).map((x) => ({ jail: r.jail.name, path: x.stream.label, bytes: x.behind })))),
   );
   const target = deps.target ?? jetstreamTarget(nc, config.nats.inboxPrefix);
-  const publisher = new Publisher(target, deps.connection ?? connectionState(nc), telemetry, {
+  const connection = deps.connection ?? connectionState(nc);
+  const publisher = new Publisher(target, connection, telemetry, {
     maxInFlight: config.shipper.maxInFlight,
     timeout: config.shipper.publishTimeout,
   });
@@ -83,7 +84,7 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
 
   async function startJail(jail: JailConfig): Promise<RunningJail> {
     const filter = await deps.loadFilter(jail, config);
-    const { store, saved } = await PositionStore.open(join(config.stateDir, 'shipper', `${jail.name}.json`), telemetry);
+    const { store, saved, lost } = await PositionStore.open(join(config.stateDir, 'shipper', `${jail.name}.json`), telemetry);
     const pipeline = new JailPipeline({
       gate: { jail: jail.name, findtime: jail.findtime, host: config.host, allowlist: jailAllowlist(jail, own) },
       subject: subjects.fail(jail.name),
@@ -92,7 +93,7 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
       store,
       events: telemetry,
     });
-    const sources = sourcesFor(jail, { jail, filter, shipper: config.shipper, host: config.host, saved, sink: pipeline, log, telemetry });
+    const sources = sourcesFor(jail, { jail, filter, shipper: config.shipper, host: config.host, saved, positionsLost: lost, sink: pipeline, log, telemetry });
     if (sources.length === 0) throw new ShipperSetupError('no logpath and not `backend: systemd`: nothing to read');
     for (const source of sources) await source.start();
     store.start(config.shipper.positionInterval);
@@ -101,14 +102,20 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
   }
 
   const sources = running.flatMap((r) => r.sources);
-  if (deps.onIdle && sources.length > 0 && sources.every((s) => s.finite)) {
-    const onIdle = deps.onIdle;
+  // A finite source (stdin) is done only when it has ended and every failure
+  // from it is acknowledged: the pipe cannot be read again.
+  const finite = sources.length > 0 && sources.every((s) => s.finite);
+  let finished = !finite;
+  if (finite) {
     void Promise.all(sources.map((s) => s.ended())).then(async () => {
-      await publisher.drain(Number.MAX_SAFE_INTEGER);
-      onIdle();
+      if (publisher.pending > 0) {
+        log.warn({ inFlight: publisher.pending }, 'end of input: waiting until every failure is acknowledged (SIGTERM gives up, exit 69)');
+      }
+      // No time limit: NATS may come back; only a stop request gives up.
+      finished = await publisher.drain(Infinity, ctx.stopping);
+      if (finished) deps.onIdle?.();
     });
   }
-
   const streams = () =>
     running.flatMap((r) => r.sources.flatMap((s) => s.streams().map((x) => ({ jail: r.jail.name, source: s.name, stream: x.stream.label, behind: x.behind }))));
   service.endpoint('streams', () => streams());
@@ -124,7 +131,9 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
       // Stop reading, give what is in flight its time, then save the positions
       // of what was acknowledged: anything else is read again next run.
       const stopping = sources.map((s) => s.stop());
-      if (!(await publisher.drain(config.shipper.stopTimeout))) log.warn({ inFlight: publisher.pending }, 'stopping with publishes unacknowledged; their lines are read again at the next start');
+      // Without a connection nothing can be acknowledged: no point waiting (finding: 20 s stops).
+      const wait = connection.connected ? config.shipper.stopTimeout : 0;
+      if (!(await publisher.drain(wait))) log.warn({ inFlight: publisher.pending }, 'stopping with publishes unacknowledged; their lines are read again at the next start');
       publisher.stop();
       await Promise.all(stopping.map((p) => p.catch((err: unknown) => log.error({ err: errorMessage(err) }, 'source did not stop cleanly'))));
       for (const r of running) {
@@ -133,5 +142,6 @@ export async function startShipper(ctx: PartContext, deps: ShipperDependencies):
       }
       if ('close' in target && typeof target.close === 'function') target.close();
     },
+    unfinished: () => (finished ? undefined : `stdin not read to its end and acknowledged (${publisher.pending} failures unacknowledged)`),
   };
 }

@@ -4,7 +4,7 @@ import { OncePerKey, type Logger, type PartMetrics } from '../../shared/telemetr
 import type { DropReason } from './gate.ts';
 
 /** How a tailed file changed under the shipper. */
-export type RotationKind = 'renamed' | 'deleted' | 'truncated' | 'replaced';
+export type RotationKind = 'renamed' | 'deleted' | 'truncated' | 'replaced' | 'copied';
 
 /** Events of sources: one function each, which logs and counts. */
 export interface SourceTelemetry {
@@ -35,6 +35,7 @@ export class ShipperTelemetry implements SourceTelemetry {
   private readonly restarts: Counter<'jail' | 'source'>;
   private readonly skipped: Counter<'jail' | 'source'>;
   private readonly positionErrors: Counter<never>;
+  private readonly positionsLost: Counter<'fallback'>;
   private readonly latency: Histogram<never>;
   readonly inFlight: Gauge<never>;
   readonly paused: Gauge<never>;
@@ -60,6 +61,7 @@ export class ShipperTelemetry implements SourceTelemetry {
     this.restarts = metrics.counter('source_restarts_total', 'Sources restarted after they stopped (journalctl)', ['jail', 'source']);
     this.skipped = metrics.counter('entries_skipped_total', 'Entries a source could not use (bad journal JSON, oversized)', ['jail', 'source']);
     this.positionErrors = metrics.counter('position_write_errors_total', 'Failed writes of the read positions');
+    this.positionsLost = metrics.counter('positions_unreadable_total', 'Saved read positions found damaged at start, by what was used instead (backup, start)', ['fallback']);
     this.latency = metrics.histogram('publish_latency_seconds', 'From reading a line to JetStream acknowledging its failure', [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300]);
     this.inFlight = metrics.gauge('publishes_in_flight', 'Publishes awaiting acknowledgement');
     this.paused = metrics.gauge('reading_paused', '1 while reading waits because too many publishes are in flight');
@@ -140,8 +142,10 @@ export class ShipperTelemetry implements SourceTelemetry {
     if (this.positionsFailing.delete(file)) this.log.info({ file }, 'read positions written again');
   }
 
-  positionsUnreadable(file: string, err: unknown, movedTo: string | undefined): void {
-    this.log.error({ file, err: errorMessage(err), movedTo }, 'saved read positions unreadable; starting without them');
+  positionsUnreadable(file: string, err: unknown, movedTo: string | undefined, fallback: 'backup' | 'start'): void {
+    this.positionsLost.inc({ fallback });
+    const then = fallback === 'backup' ? 'using the previous copy (.bak): some lines may be read again' : 'no good copy either: every log is read again from its start (same message ids; lines older than findtime are not counted)';
+    this.log.error({ file, err: errorMessage(err), movedTo, fallback }, `saved read positions unreadable; ${then}`);
   }
 
   fileOpened(jail: string, path: string, from: 'start' | 'end' | 'saved', offset: number): void {

@@ -1,3 +1,5 @@
+import { timerDelay } from '../time/index.ts';
+
 /** The longest wait between reconnect attempts, however long NATS has been down. */
 export const MAX_RECONNECT_WAIT_MS = 10_000;
 
@@ -12,7 +14,8 @@ export const MAX_RECONNECT_WAIT_MS = 10_000;
  */
 export function reconnectDelay(reconnectWaitMs: number, downForMs: number, jitterMs: number, random: () => number = Math.random): number {
   const grown = Math.min(Math.max(reconnectWaitMs, downForMs / 2), Math.max(reconnectWaitMs, MAX_RECONNECT_WAIT_MS));
-  return Math.round(grown + random() * jitterMs);
+  // A reconnectWait beyond what Node timers hold would retry at once, in a tight loop.
+  return timerDelay(Math.round(grown + random() * jitterMs));
 }
 
 /**

@@ -27,7 +27,21 @@ export interface PartContext {
 export interface RunningPart {
   stats(): unknown;
   stop(): Promise<void>;
+  /**
+   * Asked after `stop`: why the part's work is not done (a piped shipper's
+   * failures not acknowledged), or undefined. The part then exits 69, not 0.
+   */
+  unfinished?(): string | undefined;
 }
+
+/**
+ * At stop, how long the service API and the NATS connection may take to
+ * flush while NATS is reachable. While it is not, nothing is waited for: a
+ * flush cannot happen, and every part's state is safe without it (the
+ * shipper saves positions only of acknowledged lines; unacknowledged
+ * messages are redelivered).
+ */
+export const STOP_FLUSH_MS = 2000;
 
 export interface RunPartOptions {
   part: Exclude<Part, 'cli'>;
@@ -85,45 +99,80 @@ export async function runPart(options: RunPartOptions): Promise<number> {
   const metrics = new PartMetrics(options.part);
   let metricsServer: MetricsServer | undefined;
   let nc: NatsConnection | undefined;
+  let link: { readonly up: boolean } | undefined;
   let service: PartService | undefined;
   let running: RunningPart | undefined;
+  let code: number = PART_EXIT.ok;
   try {
     if (config.metrics.listen) metricsServer = await serveMetrics(config.metrics.listen, metrics.registry, log);
     const subjects = subjectsFor(config.prefix);
     log.info({ servers: config.nats.servers, version: VERSION }, `starting fleetban ${options.part}`);
     try {
       nc = await connectNats(config.nats, { name: `${subjects.serviceName(options.part)}@${config.host}`, log, mode: 'service', signal: stopping });
+      link = followLink(nc);
     } catch (err) {
-      if (stopping.aborted) return PART_EXIT.ok;
-      throw err;
+      if (!stopping.aborted) throw err;
     }
-    await ensureStreamsIfAllowed(nc, config, log, metrics);
-    let current: RunningPart | undefined;
-    service = await startPartService(nc, {
-      subjects,
-      part: options.part,
-      host: config.host,
-      version: VERSION,
-      description: options.description,
-      log,
-      stats: () => current?.stats() ?? { starting: true },
-    });
-    running = current = await options.start({ config, log, metrics, nc, subjects, service, stopping });
-    log.info(`fleetban ${options.part} running`);
-    notifySupervisor({ fleetban: 'running', part: options.part });
-    if (!stopping.aborted) await new Promise((resolve) => stopping.addEventListener('abort', resolve, { once: true }));
-    log.info(`stopping fleetban ${options.part}`);
-    return PART_EXIT.ok;
+    if (nc) {
+      await ensureStreamsIfAllowed(nc, config, log, metrics);
+      let current: RunningPart | undefined;
+      service = await startPartService(nc, {
+        subjects,
+        part: options.part,
+        host: config.host,
+        version: VERSION,
+        description: options.description,
+        log,
+        stats: () => current?.stats() ?? { starting: true },
+      });
+      running = current = await options.start({ config, log, metrics, nc, subjects, service, stopping });
+      log.info(`fleetban ${options.part} running`);
+      notifySupervisor({ fleetban: 'running', part: options.part });
+      if (!stopping.aborted) await new Promise((resolve) => stopping.addEventListener('abort', resolve, { once: true }));
+      log.info(`stopping fleetban ${options.part}`);
+    }
   } catch (err) {
     log.fatal({ err }, `fleetban ${options.part} failed: ${errorMessage(err)}`);
-    return /connect/i.test(errorMessage(err)) ? PART_EXIT.unavailable : PART_EXIT.software;
+    code = /connect/i.test(errorMessage(err)) ? PART_EXIT.unavailable : PART_EXIT.software;
   } finally {
     await running?.stop().catch((err: unknown) => log.error({ err }, 'error while stopping'));
-    await service?.stop().catch(() => undefined);
-    if (nc) await drainNats(nc);
+    const unfinished = running?.unfinished?.();
+    if (unfinished !== undefined && code === PART_EXIT.ok) {
+      log.error({ unfinished }, `fleetban ${options.part} stopped with its work not done: ${unfinished}`);
+      code = PART_EXIT.unavailable;
+    }
+    const flush = link?.up === true ? STOP_FLUSH_MS : 0;
+    if (service) await within(service.stop(), flush);
+    if (nc) await closeNats(nc, flush);
     await metricsServer?.close();
     log.flush?.();
   }
+  return code;
+}
+
+/** Whether the connection is up, from its status events. */
+function followLink(nc: NatsConnection): { readonly up: boolean } {
+  const link = { up: true };
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') link.up = false;
+      else if (s.type === 'reconnect') link.up = true;
+    }
+  })().catch(() => undefined);
+  return link;
+}
+
+/** Drains the connection for at most `ms`, then closes it; buffered messages beyond that are dropped. */
+async function closeNats(nc: NatsConnection, ms: number): Promise<void> {
+  if (ms > 0) await within(drainNats(nc), ms);
+  if (!nc.isClosed()) await within(nc.close(), 500);
+}
+
+/** Waits for `work`, but no longer than `ms`; its failure is ignored (stopping goes on). */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /**

@@ -13,6 +13,7 @@ class RecordingSink implements LineSink {
   readonly seen: Array<{ text: string; where: string; label: string }> = [];
   readonly opened: Array<{ label: string; start: unknown }> = [];
   readonly closed: string[] = [];
+  readonly moves: string[] = [];
   readonly ends = new Map<Stream, unknown>();
   async open(stream: Stream, start: unknown) {
     this.opened.push({ label: stream.label, start });
@@ -20,6 +21,9 @@ class RecordingSink implements LineSink {
   async lines(stream: Stream, lines: readonly SourceLine[], end: unknown) {
     for (const line of lines) this.seen.push({ text: line.text, where: stream.where(line), label: stream.label });
     this.ends.set(stream, end);
+  }
+  async moved(_stream: Stream, previousKey: string) {
+    this.moves.push(previousKey);
   }
   close(stream: Stream) {
     this.closed.push(stream.label);

@@ -108,7 +108,7 @@ describe('fleetban up: what it starts, from the config', () => {
     );
     const redis = redisServerConfig({ listen: { host: '127.0.0.1', port: 6479 }, dir: '/s/up/redis dir', auth: { password: 'x y' } });
     assert.match(redis, /^bind 127\.0\.0\.1\nport 6479\ndir "\/s\/up\/redis dir"\n/);
-    assert.match(redis, /\nsave 300 1\n/);
+    assert.match(redis, /\nsave 300 1\nappendonly yes\nappendfsync everysec\n/, "an append-only file: windows survive a SIGKILL");
     assert.match(redis, /\nrequirepass "x y"\n$/);
     assert.match(redisServerConfig({ listen: { host: '127.0.0.1', port: 1 }, dir: '/d', auth: { user: 'scorer', password: 'pw' } }), /\nuser default off\nuser scorer on ">pw" ~\* &\* \+@all\n$/);
   });

@@ -11,12 +11,12 @@ function events(): PositionEvents & { log: string[] } {
     log,
     positionsFailed: () => log.push('failed'),
     positionsWritten: () => log.push('written'),
-    positionsUnreadable: (_f, _e, moved) => log.push(`unreadable ${moved ? 'moved' : 'kept'}`),
+    positionsUnreadable: (_f, _e, moved, fallback) => log.push(`unreadable ${moved ? 'moved' : 'kept'} ${fallback}`),
   };
 }
 
 describe('saved read positions', () => {
-  test('positions written by one run are what the next run reads, and nothing else is left in the directory', async () => {
+  test('positions written by one run are what the next run reads; beside them only the previous copy is left', async () => {
     const dir = tempDir();
     try {
       const file = join(dir.path, 'shipper', 'sshd.json');
@@ -29,7 +29,8 @@ describe('saved read positions', () => {
       await first.store.flush();
       const second = await PositionStore.open(file, events());
       assert.deepEqual([...second.saved], [['f:1-2', { offset: 20 }]]);
-      assert.deepEqual(readdirSync(join(dir.path, 'shipper')), ['sshd.json']);
+      assert.deepEqual(readdirSync(join(dir.path, 'shipper')).sort(), ['sshd.json', 'sshd.json.bak']);
+      assert.deepEqual(JSON.parse(readFileSync(`${file}.bak`, 'utf8')).streams, { 'f:1-2': { offset: 10 } });
     } finally {
       dir.remove();
     }
@@ -66,15 +67,16 @@ describe('saved read positions', () => {
     }
   });
 
-  test('an unreadable positions file is moved aside and the run starts without positions', async () => {
+  test('an unreadable positions file without a previous copy is moved aside, and the run is told its positions are lost', async () => {
     const dir = tempDir();
     try {
       const file = join(dir.path, 'p.json');
       writeFileSync(file, '{"v":1,"streams":');
       const ev = events();
-      const { saved } = await PositionStore.open(file, ev);
+      const { saved, lost } = await PositionStore.open(file, ev);
       assert.equal(saved.size, 0);
-      assert.deepEqual(ev.log, ['unreadable moved']);
+      assert.equal(lost, true);
+      assert.deepEqual(ev.log, ['unreadable moved start']);
       assert.equal(existsSync(file), false);
       assert.equal(readdirSync(dir.path).filter((f) => f.startsWith('p.json.unreadable-')).length, 1);
     } finally {
@@ -96,6 +98,45 @@ describe('saved read positions', () => {
       rmdirSync(`${file}.tmp`);
       await store.flush();
       assert.deepEqual(ev.log, ['failed', 'written']);
+    } finally {
+      dir.remove();
+    }
+  });
+  for (const [name, damage] of [['truncated', (t: string) => t.slice(0, 9)], ['garbage', () => '\u0000\u0000\u0000 not json'], ['empty', () => '']] as const) {
+    test(`a ${name} positions file falls back to the previous good copy`, async () => {
+      const dir = tempDir();
+      try {
+        const file = join(dir.path, 'p.json');
+        const first = await PositionStore.open(file, events());
+        let offset = 10;
+        first.store.track('f:1-2', () => ({ offset }));
+        await first.store.flush();
+        offset = 20;
+        await first.store.flush();
+        writeFileSync(file, damage(readFileSync(file, 'utf8')));
+        const ev = events();
+        const second = await PositionStore.open(file, ev);
+        assert.equal(second.lost, false);
+        assert.deepEqual([...second.saved], [['f:1-2', { offset: 10 }]]);
+        assert.deepEqual(ev.log, ['unreadable moved backup']);
+      } finally {
+        dir.remove();
+      }
+    });
+  }
+
+  test('a missing positions file beside a previous copy uses the copy; neither is a first run', async () => {
+    const dir = tempDir();
+    try {
+      const file = join(dir.path, 'p.json');
+      const fresh = await PositionStore.open(file, events());
+      assert.deepEqual([fresh.saved.size, fresh.lost], [0, false]);
+      writeFileSync(`${file}.bak`, JSON.stringify({ v: 1, streams: { journal: { cursor: 'c' } } }));
+      const ev = events();
+      const { saved, lost } = await PositionStore.open(file, ev);
+      assert.equal(lost, false);
+      assert.deepEqual([...saved], [['journal', { cursor: 'c' }]]);
+      assert.deepEqual(ev.log, ['unreadable kept backup']);
     } finally {
       dir.remove();
     }

@@ -148,4 +148,32 @@ describe('publishing with a bounded number in flight', () => {
     await assert.rejects(p.publish('s', data, 'c'), PublisherStoppedError);
     assert.deepEqual(js.attempts, ['a']);
   });
+  test('a drain with no time limit (Infinity, or a length beyond what Node timers hold) waits for the acknowledgement', async () => {
+    for (const limit of [Infinity, Number.MAX_SAFE_INTEGER]) {
+      const js = new FakeJetStream();
+      const p = new Publisher(js, new FakeConnection(), recorder(), { maxInFlight: 2, timeout: 1000 });
+      await p.publish('s', data, 'a');
+      let settled: boolean | undefined;
+      void p.drain(limit).then((idle) => (settled = idle));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(settled, undefined, `drain(${limit}) gave up before the acknowledgement`);
+      js.ack('a');
+      await tick();
+      assert.equal(settled, true);
+      p.stop();
+    }
+  });
+
+  test('a drain gives up when its signal is aborted or the publisher stops, and leaves nothing waiting', async () => {
+    const js = new FakeJetStream();
+    const p = new Publisher(js, new FakeConnection(), recorder(), { maxInFlight: 2, timeout: 1000 });
+    await p.publish('s', data, 'a');
+    const stop = new AbortController();
+    const waiting = p.drain(Infinity, stop.signal);
+    stop.abort();
+    assert.equal(await waiting, false);
+    const second = p.drain(Infinity);
+    p.stop();
+    assert.equal(await second, false);
+  });
 });

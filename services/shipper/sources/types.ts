@@ -45,6 +45,11 @@ export interface LineSink {
   open(stream: Stream, start: unknown): Promise<void>;
   /** Lines in read order; `end` is the position after the last of them. */
   lines(stream: Stream, lines: readonly SourceLine[], end: unknown): Promise<void>;
+  /**
+   * The stream's key changed (its file was replaced by a copy of itself and
+   * reading goes on in the copy): its saved position moves to the new key.
+   */
+  moved(stream: Stream, previousKey: string): Promise<void>;
   /** The stream ends; its saved position is dropped once its publishes are acknowledged. */
   close(stream: Stream): void;
 }
@@ -66,6 +71,12 @@ export interface SourceContext {
   host: string;
   /** Positions saved by the previous run, by stream key. */
   saved: ReadonlyMap<string, unknown>;
+  /**
+   * The saved positions were lost (unreadable, no good copy): read what is
+   * there from its start rather than its end, so that nothing written while
+   * the shipper was down is missed.
+   */
+  positionsLost?: boolean;
   sink: LineSink;
   log: Logger;
   telemetry: SourceTelemetry;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { timerDelay } from '../../../../shared/time/index.ts';
 
 export interface ChildOptions {
   env?: NodeJS.ProcessEnv;
@@ -69,7 +70,7 @@ export class Child {
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.signal(signal);
-    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    const timer = setTimeout(() => this.signal('SIGKILL'), timerDelay(graceMs));
     await this.exited;
     clearTimeout(timer);
   }

@@ -25,9 +25,13 @@ export function natsServerConfig(start: NatsStart): string {
 const redisQuote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 /**
- * redis-server's config: loopback only, a snapshot in the state directory
- * (saved every 5 minutes after a change and at shutdown, so windows and ban
- * counts survive a restart), the config's password or user.
+ * redis-server's config: loopback only, its data in the state directory,
+ * the config's password or user. The windows and ban counts must survive a
+ * crash, not only a clean stop: an append-only file fsynced every second
+ * (`appendfsync everysec`), so a SIGKILL or power cut loses at most about a
+ * second of writes. `always` would fsync on every failure counted, a disk
+ * write per log line under attack, for a second's worth of failures that
+ * the windows barely notice. The snapshot stays for quick restarts.
  */
 export function redisServerConfig(start: RedisStart): string {
   const lines = [
@@ -36,7 +40,9 @@ export function redisServerConfig(start: RedisStart): string {
     `dir ${redisQuote(start.dir)}`,
     'dbfilename dump.rdb',
     'save 300 1',
-    'appendonly no',
+    'appendonly yes',
+    'appendfsync everysec',
+    'appendfilename "appendonly.aof"',
     'daemonize no',
     'protected-mode yes',
     'logfile ""',

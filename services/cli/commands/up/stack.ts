@@ -18,6 +18,8 @@ const PARTS = ['scorer', 'enforcer', 'shipper'] as const;
 type PartName = (typeof PARTS)[number];
 /** After this long without every part running, say which ones are still starting. */
 const SLOW_START_MS = 15_000;
+/** A child that dies while up runs is started again after 1 s, 2 s, 4 s … up to 30 s. */
+const RESTART = { firstMs: 1000, maxMs: 30_000, stableMs: 60_000 } as const;
 
 export interface StackInput {
   io: CliIo;
@@ -30,19 +32,24 @@ export interface StackInput {
 
 /**
  * The single-host stack as one supervisor: servers first, then the parts
- * (each a `fleetban <part>` child process with an IPC channel), then wait;
- * on Ctrl-C, SIGTERM, or any child exiting, stop the parts, then the
- * servers, each by its PID, and remove the namespace it created. A second
- * Ctrl-C kills what is left at once. If this process dies anyway, its exit
- * handler kills the children it knows, and the parts stop by themselves when
- * their IPC channel closes.
+ * (each a `fleetban <part>` child process with an IPC channel), then wait.
+ * A child that dies once all is running is started again with backoff: the
+ * namespace and its kernel bans stay, since a crash must not lift every ban
+ * at once. On Ctrl-C or SIGTERM (an operator's stop), stop the parts, then
+ * the servers, each by its PID, and remove the namespace it created: it is
+ * up's own sandbox, and a ban kept in an orphaned namespace protects
+ * nothing. A second Ctrl-C kills what is left at once. If this process
+ * dies anyway, its exit handler kills the children it knows, and the parts
+ * stop by themselves when their IPC channel closes.
  */
 export class Stack {
-  private readonly servers: Child[] = [];
+  private readonly servers = new Map<string, Child>();
   private readonly parts = new Map<PartName, Child>();
   private createdNetns: string | undefined;
   /** Set once stopping began: children exiting after that are expected. */
   private stopping = false;
+  /** Set once every part runs: from then on a child that exits is started again. */
+  private supervising = false;
   private readonly io: CliIo;
 
   constructor(private readonly input: StackInput) {
@@ -72,8 +79,8 @@ export class Stack {
       if (!stop.signal.aborted) await this.startParts(stop.signal);
       if (!stop.signal.aborted) {
         this.ready();
-        const failed = await Promise.race([this.firstExit(), aborted(stop.signal).then(() => undefined)]);
-        if (failed) code = failed;
+        this.supervising = true;
+        await this.keepRunning(stop.signal);
       }
     } catch (err) {
       if (!(err instanceof CliError)) throw err;
@@ -103,13 +110,60 @@ export class Stack {
       this.say(`created network namespace ${netns}; the enforcer's firewall lives there, and it goes when fleetban up stops`);
     }
     if (plan.nats && !stopping.aborted) {
-      this.servers.push(await startServer(natsServerSpec(plan.nats, plan.upDir), plan.nats.storeDir));
-      this.say(`nats-server (pid ${this.servers.at(-1)!.pid}) on nats://${endpointText(plan.nats.listen)}, JetStream in ${plan.nats.storeDir}`);
+      const nats = plan.nats;
+      this.servers.set('nats-server', await this.startServerAs('nats-server', () => startServer(natsServerSpec(nats, plan.upDir), nats.storeDir)));
+      this.say(`nats-server (pid ${this.servers.get('nats-server')!.pid}) on nats://${endpointText(nats.listen)}, JetStream in ${nats.storeDir}`);
     }
     if (plan.redis && !stopping.aborted) {
-      this.servers.push(await startServer(redisServerSpec(plan.redis, plan.upDir), plan.redis.dir));
-      this.say(`redis-server (pid ${this.servers.at(-1)!.pid}) on ${endpointText(plan.redis.listen)}, data in ${plan.redis.dir}`);
+      const redis = plan.redis;
+      this.servers.set('redis-server', await this.startServerAs('redis-server', () => startServer(redisServerSpec(redis, plan.upDir), redis.dir)));
+      this.say(`redis-server (pid ${this.servers.get('redis-server')!.pid}) on ${endpointText(redis.listen)}, data in ${redis.dir}`);
     }
+  }
+
+  /** How each server is started, again after a crash. */
+  private readonly serverStarts = new Map<string, () => Promise<Child>>();
+
+  private startServerAs(name: string, start: () => Promise<Child>): Promise<Child> {
+    this.serverStarts.set(name, start);
+    return start();
+  }
+
+  /** How each part is started, again after a crash. */
+  private readonly partStarts = new Map<PartName, () => Child>();
+
+  /**
+   * Until an operator stops `up`: every child that exits is started again,
+   * after 1 s, then twice as long each time up to 30 s (back to 1 s once it
+   * ran for a minute). Bans stay in the kernel meanwhile.
+   */
+  private async keepRunning(stopping: AbortSignal): Promise<void> {
+    const watch = async (name: string, current: () => Child | undefined, start: () => Promise<Child>, store: (c: Child) => void) => {
+      let attempt = 0;
+      while (!stopping.aborted) {
+        const child = current();
+        if (!child) return;
+        const since = Date.now();
+        const exit = await Promise.race([child.exited, aborted(stopping).then(() => undefined)]);
+        if (!exit || stopping.aborted) return;
+        if (Date.now() - since > RESTART.stableMs) attempt = 0;
+        const delay = Math.min(RESTART.firstMs * 2 ** attempt++, RESTART.maxMs);
+        const how = exit.signal ? `on ${exit.signal}` : `with code ${exit.code}`;
+        this.say(`${name} (pid ${child.pid}) exited ${how}; starting it again in ${delay / 1000} s (bans stay in force)`);
+        if (!(await pause(delay, stopping))) return;
+        try {
+          const next = await start();
+          store(next);
+          this.say(`${name} started again (pid ${next.pid})`);
+        } catch (err) {
+          this.say(`${name} could not start again: ${errorMessage(err)}`);
+        }
+      }
+    };
+    await Promise.all([
+      ...[...this.serverStarts].map(([name, start]) => watch(name, () => this.servers.get(name), start, (c) => this.servers.set(name, c))),
+      ...[...this.partStarts].map(([name, start]) => watch(name, () => this.parts.get(name), async () => start(), (c) => this.parts.set(name, c))),
+    ]);
   }
 
   private async startParts(stopping: AbortSignal): Promise<void> {
@@ -123,17 +177,21 @@ export class Stack {
     let allRunning: () => void = () => undefined;
     const everyPart = new Promise<void>((resolve) => (allRunning = resolve));
     for (const part of PARTS) {
-      const child = Child.spawn(part, process.execPath, [BIN, part, '--config', part === 'enforcer' ? enforcerConfig : configFile], {
-        ipc: true,
-        env: { ...process.env, [SUPERVISED_ENV]: '1' },
-        onLine: (line) => this.io.stderr.write(`${formatChildLine(part, line)}\n`),
-      });
-      child.process.on('message', (message) => {
-        if (!isSupervisorMessage(message) || message.part !== part) return;
-        running.add(part);
-        if (running.size === PARTS.length) allRunning();
-      });
-      this.parts.set(part, child);
+      const start = () => {
+        const child = Child.spawn(part, process.execPath, [BIN, part, '--config', part === 'enforcer' ? enforcerConfig : configFile], {
+          ipc: true,
+          env: { ...process.env, [SUPERVISED_ENV]: '1' },
+          onLine: (line) => this.io.stderr.write(`${formatChildLine(part, line)}\n`),
+        });
+        child.process.on('message', (message) => {
+          if (!isSupervisorMessage(message) || message.part !== part) return;
+          running.add(part);
+          if (running.size === PARTS.length) allRunning();
+        });
+        return child;
+      };
+      this.partStarts.set(part, start);
+      this.parts.set(part, start());
     }
     const slow = setTimeout(() => {
       const waiting = PARTS.filter((p) => !running.has(p));
@@ -149,10 +207,12 @@ export class Stack {
 
   /** Resolves with an exit code (never 0) when any child exits before fleetban up stops it. */
   private firstExit(): Promise<number> {
-    const children = [...this.servers, ...this.parts.values()];
+    const children = [...this.servers.values(), ...this.parts.values()];
     return Promise.race(
       children.map(async (child) => {
         const { code, signal } = await child.exited;
+        // Once everything runs, keepRunning answers exits (a restart, not a stop).
+        if (this.supervising) return EXIT.software;
         if (!this.stopping) this.say(`${child.name} (pid ${child.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}; stopping everything`);
         this.stopping = true;
         return code !== null && code !== 0 ? code : EXIT.software;
@@ -186,18 +246,18 @@ export class Stack {
     const grace = this.input.config.shipper.stopTimeout + 10_000;
     await Promise.all([...this.parts.values()].map((c) => c.stop('SIGTERM', grace)));
     // Redis saves its snapshot on SIGTERM; NATS goes last, after everything that talks to it.
-    for (const server of [...this.servers].reverse()) await server.stop('SIGTERM', 10_000);
+    for (const server of [...this.servers.values()].reverse()) await server.stop('SIGTERM', 10_000);
     if (this.createdNetns !== undefined) {
       removeNetnsSync(this.createdNetns);
       this.say(`removed network namespace ${this.createdNetns}`);
       this.createdNetns = undefined;
     }
-    if (this.parts.size > 0 || this.servers.length > 0) this.say('stopped');
+    if (this.parts.size > 0 || this.servers.size > 0) this.say('stopped');
   }
 
   /** Synchronous: a second Ctrl-C, or this process exiting with children left. */
   private killAll(): void {
-    for (const child of [...this.parts.values(), ...this.servers]) child.kill();
+    for (const child of [...this.parts.values(), ...this.servers.values()]) child.kill();
     if (this.createdNetns !== undefined) removeNetnsSync(this.createdNetns);
     this.createdNetns = undefined;
   }
@@ -214,4 +274,20 @@ function endpointText(e: { host: string; port: number }): string {
 function aborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** Waits `ms`; false at once when `signal` is aborted. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -2,9 +2,14 @@ import { open, stat, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { JailConfig } from '../../../../shared/config/index.ts';
+import type { RotationKind } from '../../telemetry.ts';
 import type { Source, SourceContext, SourceKind, Stream } from '../types.ts';
 import { expand, matchPath, parsePattern, type PathPattern } from './glob.ts';
-import { endOfLastLine, fingerprintOf, FileTail, identityOf, nextGeneration, type FileCheckpoint } from './tail.ts';
+import { endOfLastLine, fingerprintOf, FileTail, identityOf, nextGeneration, sameBytesBefore, type FileCheckpoint } from './tail.ts';
+import { timerDelay } from '../../../../shared/time/index.ts';
+
+/** Closed files remembered per path, for a file moved away and back later. */
+const MAX_REMEMBERED = 256;
 
 /** A logpath entry: a path or glob, and where a file seen for the first time at start begins. */
 export interface FilePattern {
@@ -24,8 +29,12 @@ export interface FilesSpec {
  * lead to the same comparison of device, inode and size with what is open,
  * so no outcome depends on one event arriving. A path that leads to a new
  * file is a rotation (the old file is read to its end and on while it still
- * grows); a file that shrank or whose first line changed was truncated or
- * replaced in place (read again from its start under a new generation).
+ * grows), unless the new file is a copy of the old one (same first line, at
+ * least as long, the old one deleted or ending the same: an editor's save,
+ * `sed -i`, a file moved away and back), where reading goes on at the same
+ * offset under the same message ids, as fail2ban keeps its position; a
+ * file that shrank or whose first line changed was truncated or replaced
+ * in place (read again from its start under a new generation).
  */
 class FilesSource implements Source {
   readonly name = 'files';
@@ -42,6 +51,10 @@ class FilesSource implements Source {
   private stopped = false;
   private readonly unclaimed: Map<string, FileCheckpoint>;
   private readonly knownPaths: Set<string>;
+  /** Files read to their end and closed, by path: if the path leads to one again (moved back), it resumes. */
+  private readonly closed = new Map<string, FileCheckpoint>();
+  /** At start: files of saved positions that still exist in their directory (not replaced while down). */
+  private present = new Set<string>();
 
   constructor(
     private readonly spec: FilesSpec,
@@ -54,6 +67,7 @@ class FilesSource implements Source {
   }
 
   async start(): Promise<void> {
+    this.present = await this.presentFiles();
     for (const path of await this.matchingPaths()) await this.openPath(path, true);
     await this.resumeRotatedAway();
     this.unclaimed.clear();
@@ -61,7 +75,7 @@ class FilesSource implements Source {
     this.timer = setInterval(() => {
       this.verifyNext = true;
       this.schedule();
-    }, this.ctx.shipper.checkInterval);
+    }, timerDelay(this.ctx.shipper.checkInterval));
     this.timer.unref();
   }
 
@@ -139,6 +153,7 @@ class FilesSource implements Source {
       if (!tail.busy && tail.lastGrowth < quiet && tail.behind === 0) {
         this.draining.delete(tail);
         await tail.finish();
+        this.remember(tail);
         this.ctx.telemetry.fileClosed(this.ctx.jail.name, tail.path, 'rotated away and read to its end');
       } else void tail.pump();
     }
@@ -153,6 +168,8 @@ class FilesSource implements Source {
       void tail.pump();
       return;
     }
+    // An editor's save, `sed -i`, `cp f x && mv x f`: the same content in a new file.
+    if (info?.isFile() && (await this.handOver(tail, path))) return;
     this.active.delete(path);
     const kind = (await tail.isDeleted()) ? 'deleted' : 'renamed';
     tail.drain();
@@ -170,6 +187,7 @@ class FilesSource implements Source {
    */
   private async openPath(path: string, atStart: boolean): Promise<void> {
     if (this.stopped || this.active.has(path)) return;
+    if (!atStart && (await this.takeBack(path))) return;
     const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
       // Gone again is normal; unreadable (permissions) is the operator's to fix, so it is said.
       if (err.code !== 'ENOENT') this.ctx.telemetry.sourceFailed(this.ctx.jail.name, `file ${path}`, err);
@@ -190,14 +208,19 @@ class FilesSource implements Source {
       let from: 'saved' | 'start' | 'end';
       let offset: number;
       let gen: string;
-      if (saved && saved.offset <= size && (saved.fp === undefined || saved.fp === fp)) {
-        [from, offset, gen] = ['saved', saved.offset, saved.gen];
-      } else if (atStart && !this.knownPaths.has(path) && this.beginOf(path) === 'tail') {
+      let ids = identity;
+      const copied = saved && saved.offset <= size && (saved.fp === undefined || saved.fp === fp) ? undefined : this.copiedFrom(path, fp, size, atStart);
+      if (saved && !copied && saved.offset <= size && (saved.fp === undefined || saved.fp === fp)) {
+        [from, offset, gen, ids] = ['saved', saved.offset, saved.gen, saved.ids ?? identity];
+      } else if (copied) {
+        // The file at this path was replaced by a copy of itself (or moved away and back): resume, same ids.
+        [from, offset, gen, ids] = ['saved', copied.offset, copied.gen, copied.ids ?? copied.id];
+      } else if (atStart && !this.knownPaths.has(path) && !this.ctx.positionsLost && this.beginOf(path) === 'tail') {
         [from, offset, gen] = ['end', await endOfLastLine(handle, size), nextGeneration(saved?.gen)];
       } else {
         [from, offset, gen] = ['start', 0, nextGeneration(saved?.gen)];
       }
-      const tail = new FileTail(this.tailContext(), path, handle, identity, gen, fp, offset);
+      const tail = new FileTail(this.tailContext(), path, handle, identity, gen, fp, offset, ids);
       tail.size = size;
       await this.ctx.sink.open(tail.stream, offset);
       this.active.set(path, tail);
@@ -231,7 +254,7 @@ class FilesSource implements Source {
           continue;
         }
         this.unclaimed.delete(`f:${saved.id}`);
-        const tail = new FileTail(this.tailContext(), saved.path, handle, saved.id, saved.gen, saved.fp, saved.offset);
+        const tail = new FileTail(this.tailContext(), saved.path, handle, saved.id, saved.gen, saved.fp, saved.offset, saved.ids ?? saved.id);
         tail.size = Number(info!.size);
         await this.ctx.sink.open(tail.stream, saved.offset);
         tail.drain();
@@ -242,11 +265,104 @@ class FilesSource implements Source {
     }
   }
 
+  /**
+   * The path leads again to a file being read to its end (moved away and
+   * back), or to a copy of one: it is the path's file again, read on from
+   * where it is. True when one was taken back.
+   */
+  private async takeBack(path: string): Promise<boolean> {
+    const info = await stat(path, { bigint: true }).catch(() => undefined);
+    if (!info?.isFile()) return false;
+    const same = [...this.draining].find((t) => t.identity === identityOf(info));
+    if (same) {
+      this.draining.delete(same);
+      this.active.set(path, same);
+      same.reactivate();
+      this.ctx.telemetry.fileOpened(this.ctx.jail.name, path, 'saved', same.offset);
+      return true;
+    }
+    for (const tail of this.draining) if (tail.path === path && (await this.handOver(tail, path))) return true;
+    return false;
+  }
+
+  /**
+   * Reading goes on in the file now at `path` when it is a copy of what
+   * `tail` reads: same first line, at least as long as what was read, and
+   * either the old file is deleted (cp + mv, sed -i) or the bytes before
+   * the position are the same (an editor that keeps a backup). A rotation
+   * whose new file happens to begin with a fixed header is none of these.
+   */
+  private async handOver(tail: FileTail, path: string): Promise<boolean> {
+    if (tail.fp === undefined) return false;
+    const handle = await open(path, 'r').catch(() => undefined);
+    if (!handle) return false;
+    try {
+      const info = await handle.stat({ bigint: true });
+      const copy =
+        info.isFile() &&
+        Number(info.size) >= tail.offset &&
+        (await fingerprintOf(handle)) === tail.fp &&
+        ((await tail.isDeleted()) || (await sameBytesBefore(tail.file, handle, tail.offset)));
+      if (copy) {
+        const previousKey = tail.stream.key;
+        tail.adopt(handle, identityOf(info));
+        this.draining.delete(tail);
+        this.active.set(path, tail);
+        await this.ctx.sink.moved(tail.stream, previousKey);
+        this.ctx.telemetry.fileRotated(this.ctx.jail.name, path, 'copied');
+        return true;
+      }
+    } catch (err) {
+      this.ctx.telemetry.sourceFailed(this.ctx.jail.name, `file ${path}`, err);
+    }
+    await handle.close().catch(() => undefined);
+    return false;
+  }
+
+  /**
+   * What the file now at `path` continues: at start, a saved position of
+   * this path whose file is gone from its directory (replaced while the
+   * shipper was down); while running, a file of this path read to its end
+   * and closed. It must begin with the same first line and be at least as
+   * long as what was read.
+   */
+  private copiedFrom(path: string, fp: string | undefined, size: number, atStart: boolean): FileCheckpoint | undefined {
+    if (fp === undefined) return undefined;
+    const fits = (c: FileCheckpoint | undefined) => c !== undefined && c.path === path && c.fp === fp && c.offset <= size;
+    if (atStart) {
+      const found = [...this.unclaimed.entries()].find(([, c]) => fits(c) && !this.present.has(c.id));
+      if (found) this.unclaimed.delete(found[0]);
+      return found?.[1];
+    }
+    const closed = this.closed.get(path);
+    if (!fits(closed)) return undefined;
+    this.closed.delete(path);
+    return closed;
+  }
+
+  private remember(tail: FileTail): void {
+    this.closed.delete(tail.path);
+    this.closed.set(tail.path, tail.stream.checkpoint(tail.offset) as FileCheckpoint);
+    if (this.closed.size > MAX_REMEMBERED) this.closed.delete(this.closed.keys().next().value!);
+  }
+
+  /** The files in the directories of saved positions, by `<dev>-<ino>`. */
+  private async presentFiles(): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const dir of new Set([...this.unclaimed.values()].map((c) => dirname(c.path)))) {
+      for (const name of await readdir(dir).catch(() => [])) {
+        const info = await stat(join(dir, name), { bigint: true }).catch(() => undefined);
+        if (info?.isFile()) found.add(identityOf(info));
+      }
+    }
+    return found;
+  }
+
   private tailContext() {
     return {
       sink: this.ctx.sink,
       maxLineBytes: this.ctx.shipper.maxLineLength * 4,
-      onRotated: (path: string, kind: 'truncated' | 'replaced' | 'renamed' | 'deleted') => this.ctx.telemetry.fileRotated(this.ctx.jail.name, path, kind),
+      onRotated: (path: string, kind: RotationKind) => this.ctx.telemetry.fileRotated(this.ctx.jail.name, path, kind),
       onError: (path: string, err: unknown) => this.ctx.telemetry.sourceFailed(this.ctx.jail.name, `file ${path}`, err),
     };
   }
@@ -263,7 +379,7 @@ class FilesSource implements Source {
 
 function isCheckpoint(value: unknown): value is FileCheckpoint {
   const c = value as FileCheckpoint;
-  return typeof c === 'object' && c !== null && typeof c.path === 'string' && typeof c.id === 'string' && typeof c.gen === 'string' && Number.isSafeInteger(c.offset) && c.offset >= 0;
+  return typeof c === 'object' && c !== null && typeof c.path === 'string' && typeof c.id === 'string' && typeof c.gen === 'string' && Number.isSafeInteger(c.offset) && c.offset >= 0 && (c.ids === undefined || typeof c.ids === 'string');
 }
 
 /** Reads `logpath` as fail2ban does: paths and globs, each optionally followed by `head` or `tail`; `-` is stdin. */

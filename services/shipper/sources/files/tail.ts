@@ -16,6 +16,11 @@ export interface FileCheckpoint {
   /** Digest of the first line: a file truncated and grown again, or a new file on a reused inode, differs. */
   fp?: string;
   offset: number;
+  /**
+   * The `<dev>-<ino>` in message ids, when it is not `id`: the file replaced
+   * one it is a copy of (an editor's save, `sed -i`), and carries on its ids.
+   */
+  ids?: string;
 }
 
 export function identityOf(info: Pick<BigIntStats, 'dev' | 'ino'>): string {
@@ -66,27 +71,43 @@ export interface TailContext {
   onError(path: string, err: unknown): void;
 }
 
-/** One generation of one file, as a stream of lines. */
+/**
+ * One generation of one file's content, as a stream of lines. Its message
+ * ids name the file it was first read from (`ids`), also after the path
+ * was replaced by a copy: the same bytes keep the same ids. Its saved
+ * position is keyed by the file read now.
+ */
 class FileStream implements Stream<number> {
-  readonly key: string;
   readonly durable = true;
 
   constructor(
     private readonly tail: FileTail,
     readonly label: string,
-    readonly identity: string,
+    readonly ids: string,
     readonly gen: string,
-  ) {
-    this.key = `f:${identity}`;
+  ) {}
+
+  get key(): string {
+    return `f:${this.tail.identity}`;
   }
 
   where(line: SourceLine<number>): string {
-    return fileWhere(this.identity, this.gen, line.at);
+    return fileWhere(this.ids, this.gen, line.at);
   }
 
   checkpoint(resume: number): FileCheckpoint {
-    return { path: this.label, id: this.identity, gen: this.gen, ...(this.tail.fp !== undefined && { fp: this.tail.fp }), offset: resume };
+    const id = this.tail.identity;
+    return { path: this.label, id, gen: this.gen, ...(this.tail.fp !== undefined && { fp: this.tail.fp }), offset: resume, ...(this.ids !== id && { ids: this.ids }) };
   }
+}
+
+/** Whether the `bytes` before `end` are the same in both files (both at least `end` long). */
+export async function sameBytesBefore(a: FileHandle, b: FileHandle, end: number, bytes = 1024): Promise<boolean> {
+  const length = Math.min(bytes, end);
+  if (length === 0) return true;
+  const [x, y] = [Buffer.alloc(length), Buffer.alloc(length)];
+  const [rx, ry] = await Promise.all([a.read(x, 0, length, end - length), b.read(y, 0, length, end - length)]);
+  return rx.bytesRead === length && ry.bytesRead === length && x.equals(y);
 }
 
 /**
@@ -110,18 +131,23 @@ export class FileTail {
   private stopped = false;
   private followUp: NodeJS.Timeout | undefined;
   private readonly buf = Buffer.alloc(CHUNK);
+  /** A copy of this file that replaced it at its path: read from the next read on. */
+  private next: { handle: FileHandle; identity: string } | undefined;
 
   constructor(
     private readonly ctx: TailContext,
     readonly path: string,
-    private readonly handle: FileHandle,
-    readonly identity: string,
+    private handle: FileHandle,
+    /** `<dev>-<ino>` of the file read now. */
+    public identity: string,
     gen: string,
     fp: string | undefined,
     start: number,
+    /** `<dev>-<ino>` in message ids: of the file first read, when this one is a copy of it. */
+    ids: string = identity,
   ) {
     this.fp = fp;
-    this.stream = new FileStream(this, path, identity, gen);
+    this.stream = new FileStream(this, path, ids, gen);
     this.splitter = new LineSplitter(ctx.maxLineBytes, start);
   }
 
@@ -184,6 +210,39 @@ export class FileTail {
     return this.pump();
   }
 
+  /**
+   * The path now leads to a copy of this file (same first line, at least as
+   * long): go on reading there at the same offset, under the same ids, and
+   * stop reading this one. The switch happens between two reads.
+   */
+  adopt(handle: FileHandle, identity: string): void {
+    void this.next?.handle.close().catch(() => undefined);
+    this.next = { handle, identity };
+    this.identity = identity;
+    this.draining = false;
+    this.lastGrowth = Date.now();
+    void this.pump();
+  }
+
+  /** The path leads here again (moved away and back): read as the path's file again. */
+  reactivate(): void {
+    this.draining = false;
+    void this.pump();
+  }
+
+  /** The file read now (for comparisons; not to be closed by the caller). */
+  get file(): FileHandle {
+    return this.next?.handle ?? this.handle;
+  }
+
+  private switchFile(): void {
+    if (!this.next) return;
+    const old = this.handle;
+    this.handle = this.next.handle;
+    this.next = undefined;
+    void old.close().catch(() => undefined);
+  }
+
   /** The path no longer leads here: read to the end, and on until the file is quiet. */
   drain(): void {
     this.draining = true;
@@ -203,6 +262,7 @@ export class FileTail {
     const last = this.splitter.flush();
     if (last && !wasStopped) await this.ctx.sink.lines(this.stream, [{ text: last.text, at: last.start }], last.end);
     this.ctx.sink.close(this.stream);
+    this.switchFile();
     await this.handle.close().catch(() => undefined);
   }
 
@@ -216,10 +276,12 @@ export class FileTail {
   async shutdown(): Promise<void> {
     this.stop();
     await this.pumping;
+    this.switchFile();
     await this.handle.close().catch(() => undefined);
   }
 
   private async readAvailable(): Promise<void> {
+    this.switchFile();
     const info = await this.handle.stat();
     this.size = info.size;
     if (info.size < this.splitter.readTo) await this.restart('truncated');
@@ -233,6 +295,7 @@ export class FileTail {
       else this.fp ??= fp;
     }
     while (!this.stopped) {
+      this.switchFile();
       const { bytesRead } = await this.handle.read(this.buf, 0, CHUNK, this.splitter.readTo);
       if (bytesRead === 0) break;
       this.lastGrowth = Date.now();

@@ -52,7 +52,10 @@ class JournalSource implements Source {
 
   async start(): Promise<void> {
     const saved = this.ctx.saved.get('journal') as JournalCheckpoint | undefined;
-    const start = saved && (typeof saved.cursor === 'string' || saved.cursor === null) ? saved.cursor : await this.newestCursor();
+    let start: string | null;
+    if (saved && (typeof saved.cursor === 'string' || saved.cursor === null)) start = saved.cursor;
+    // Positions lost: from the oldest entry; the gate drops what is older than findtime.
+    else start = this.ctx.positionsLost ? null : await this.newestCursor();
     this.lastRead = start;
     await this.ctx.sink.open(this.stream, start);
     this.loop = this.follow();
