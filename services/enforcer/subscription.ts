@@ -16,17 +16,30 @@ export interface DecisionHandlers {
 export interface DecisionFeed {
   readonly lastSeq: number;
   readonly caughtUp: boolean;
+  /** A consumer is delivering; false from a disconnect until a new consumer is in place. */
+  readonly following: boolean;
   stop(): Promise<void>;
 }
 
 /**
  * Reads the decisions stream from its first message with an ordered
  * consumer (ephemeral, in order, no acks): the whole history is needed to
- * know the current ban set. nats.js recreates an ordered consumer after the
- * last sequence it delivered when the connection or the server comes back, so
- * after an outage the feed catches up from where it was; if the consumer ends
- * anyway, this loop starts a new one from the same place.
+ * know the current ban set.
+ *
+ * After a reconnect this loop replaces the consumer itself, from the sequence
+ * after the last one handled, retrying within a few seconds. nats.js would
+ * recover its own, but when the server restarted, the consumer (kept in
+ * memory) is gone, and if JetStream is not ready yet when the connection comes
+ * back, nats.js waits a whole pull expiry (30 s) before it looks again: the
+ * enforcer then applied nothing for about 40 s. The same happens on the
+ * consumer's own alarms (heartbeats missed, consumer or stream not found).
  */
+/** How long one pull waits on the server; heartbeats come every half of it. */
+const PULL_EXPIRES_MS = 10_000;
+
+/** Consumer alarms after which the consumer is replaced rather than left to nats.js's own, slow, recovery. */
+const CONSUMER_LOST = new Set(['heartbeats_missed', 'consumer_not_found', 'stream_not_found', 'consumer_deleted', 'no_responders']);
+
 export async function followDecisions(nc: NatsConnection, subjects: Subjects, log: Logger, handlers: DecisionHandlers): Promise<DecisionFeed> {
   const js = jetstream(nc);
   const stream = subjects.decisionsStream;
@@ -35,6 +48,7 @@ export async function followDecisions(nc: NatsConnection, subjects: Subjects, lo
   let caughtUp = false;
   let stopped = false;
   let messages: ConsumerMessages | undefined;
+  let following = false;
   let wake: (() => void) | undefined;
   const pause = (ms: number) => new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
@@ -76,14 +90,40 @@ export async function followDecisions(nc: NatsConnection, subjects: Subjects, lo
     }
   };
 
+  /** Ends the current consumer: the loop below starts a new one after the last sequence handled. */
+  const replace = (why: string) => {
+    if (!messages || stopped) return;
+    log.info({ stream, why, lastSeq }, 'replacing the decisions consumer');
+    following = false;
+    messages.stop();
+  };
+
+  const watchConsumer = async (current: ConsumerMessages) => {
+    for await (const event of current.status()) {
+      if (CONSUMER_LOST.has(event.type) && messages === current) replace(event.type);
+    }
+  };
+
+  const watchConnection = async () => {
+    for await (const event of nc.status()) {
+      if (stopped) break;
+      if (event.type === 'disconnect') following = false;
+      else if (event.type === 'reconnect') replace('reconnected');
+    }
+  };
+
   const run = async () => {
     for (let attempt = 0; !stopped; attempt++) {
       try {
         const consumer = await js.consumers.get(stream, lastSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 } : { deliver_policy: DeliverPolicy.All });
-        messages = await consumer.consume({ max_messages: 2000 });
-        if (stopped) messages.stop();
+        // A short expiry makes heartbeats (half of it) and their alarm come sooner than the default 30 s.
+        const current = await consumer.consume({ max_messages: 2000, expires: PULL_EXPIRES_MS });
+        messages = current;
+        if (stopped) current.stop();
+        void watchConsumer(current);
+        following = true;
         attempt = 0;
-        for await (const m of messages) {
+        for await (const m of current) {
           handle(m.subject, m.data, m.seq);
           if (!caughtUp && m.info.pending === 0) markCaughtUp();
         }
@@ -91,18 +131,23 @@ export async function followDecisions(nc: NatsConnection, subjects: Subjects, lo
         if (stopped) break;
         if (attempt === 0 || attempt % 30 === 0) log.warn({ stream, err: errorMessage(err), lastSeq }, 'cannot follow the decisions stream; retrying');
       }
-      if (!stopped) await pause(Math.min(1000 * (attempt + 1), 5000));
+      following = false;
+      if (!stopped) await pause(Math.min(250 * 2 ** attempt, 2000));
     }
   };
 
   const running = run();
   void watchReplay();
+  void watchConnection();
   return {
     get lastSeq() {
       return lastSeq;
     },
     get caughtUp() {
       return caughtUp;
+    },
+    get following() {
+      return following;
     },
     async stop() {
       stopped = true;
