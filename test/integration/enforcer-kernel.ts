@@ -40,7 +40,7 @@ export async function kernelRig(name: (typeof REAL_BACKENDS)[number], enforcer: 
   const ns = await Netns.create(`k${name.slice(0, 3)}`);
   try {
     const config = testConfig({
-      jails: { sshd: { port: 'ssh' } },
+      jails: { sshd: { port: 'ssh', ipv6prefix: 128 } },
       enforcer: { backend: name, netns: ns.name, table: TABLE, otherJails: 'ignore', xtRecent: { lists: XT_LISTS }, ...enforcer },
     });
     const sets = enforcedSets(config, []);
@@ -67,7 +67,7 @@ export async function kernelRig(name: (typeof REAL_BACKENDS)[number], enforcer: 
       },
       async xtLists() {
         const out = new Map<string, number | null>();
-        for (const list of listsOf(TABLE, 'sshd', config.enforcer.xtRecent.lists, 4)) {
+        for (const list of [4, 6].flatMap((family) => listsOf(TABLE, 'sshd', config.enforcer.xtRecent.lists, family as 4 | 6))) {
           const text = await ns.ok('cat', [`/proc/net/xt_recent/${list.name}`]);
           for (const address of parseList(text)) out.set(address, list.seconds);
         }
