@@ -5,7 +5,7 @@ import type { Decision } from '../../shared/schema/index.ts';
 import { PartMetrics } from '../../shared/telemetry/index.ts';
 import { PERMANENT } from '../../shared/time/index.ts';
 import { Applier } from '../../services/enforcer/applier.ts';
-import { BACKENDS, createExec, type AddEntry, type Backend, type DeleteEntry, type KernelEntry } from '../../services/enforcer/backends/index.ts';
+import { BACKENDS, createExec, type AddEntry, type Backend, type DeleteEntry, type KernelEntry, type Refusal } from '../../services/enforcer/backends/index.ts';
 import { EnforcementState } from '../../services/enforcer/core/state.ts';
 import { enforcedSets, router } from '../../services/enforcer/sets.ts';
 import { EnforcerTelemetry } from '../../services/enforcer/telemetry.ts';
@@ -24,6 +24,10 @@ class FakeNft implements Backend {
   readonly held = new Map<string, number | null>();
   commits = 0;
   lists = 0;
+  /** Adds asked for, refused ones included. */
+  tries = 0;
+  /** Entries the set has room for: further adds are refused, as ipset at its maxelem. */
+  capacity = Infinity;
   private queued: Array<{ add?: AddEntry; del?: DeleteEntry }> = [];
 
   constructor(
@@ -33,7 +37,10 @@ class FakeNft implements Backend {
   ) {}
 
   async prepare(): Promise<void> {}
-  add(entry: AddEntry): undefined {
+  add(entry: AddEntry): Refusal | undefined {
+    this.tries++;
+    const taken = new Set([...this.held.keys(), ...this.queued.flatMap((q) => (q.add ? [q.add.target.text] : []))]);
+    if (!taken.has(entry.target.text) && taken.size >= this.capacity) return { reason: 'set_full', detail: `full at ${this.capacity}` };
     this.queued.push({ add: entry });
     return undefined;
   }
@@ -181,6 +188,28 @@ describe('the applier: one bad entry never blocks the others', () => {
     assert.equal(nft.lists, 1, 'the kernel is read once, to plan from what is there');
     assert.equal(telemetry.tally.failedEntries, 1000);
     assert.equal(memory.lines().filter((l) => l.level === 'error').length, 1, 'one error line for one cause');
+  });
+
+  test('bans waiting for room in a full set are retried with back-off, not in a loop', async () => {
+    const nft = new FakeNft(realNftTraits());
+    nft.capacity = 10;
+    const { state, applier, ban, advance, now } = rig(nft);
+    for (const t of addresses(1000)) state.decide(ban(t, 2 * HOUR));
+    await applier.flush('start');
+    const start = now();
+    let rounds = 0;
+    // Ten minutes, woken whenever the state asks to be.
+    while (now() - start < 600_000) {
+      advance(Math.max(1, (state.nextDeadline() ?? Infinity) - now()));
+      await applier.flush();
+      rounds++;
+    }
+    await applier.stop();
+    assert.equal(nft.held.size, 10);
+    assert.deepEqual(state.problemCounts(), { refused: 990, failed: 0 });
+    // 10 s, 20 s, 40 s, ... 300 s: six tries each in ten minutes (every 10 s, it was sixty).
+    assert.ok(nft.tries <= 1000 + 990 * 6, `${nft.tries} tries`);
+    assert.ok(rounds <= 12, `${rounds} rounds`);
   });
 
   test('1,000 refused decisions log one warning per cause and are all counted', async () => {
