@@ -34,6 +34,9 @@ export interface DecisionFeed {
  * enforcer then applied nothing for about 40 s. The same happens on the
  * consumer's own alarms (heartbeats missed, consumer or stream not found).
  */
+/** How long a JetStream API request (consumer create, stream info) may take on a first try; it doubles up to 8 times this. */
+const API_TIMEOUT_MS = 2000;
+
 /** How long one pull waits on the server; heartbeats come every half of it. */
 const PULL_EXPIRES_MS = 10_000;
 
@@ -41,7 +44,6 @@ const PULL_EXPIRES_MS = 10_000;
 const CONSUMER_LOST = new Set(['heartbeats_missed', 'consumer_not_found', 'stream_not_found', 'consumer_deleted', 'no_responders']);
 
 export async function followDecisions(nc: NatsConnection, subjects: Subjects, log: Logger, handlers: DecisionHandlers): Promise<DecisionFeed> {
-  const js = jetstream(nc);
   const stream = subjects.decisionsStream;
   let lastSeq = 0;
   let seen = 0;
@@ -49,14 +51,24 @@ export async function followDecisions(nc: NatsConnection, subjects: Subjects, lo
   let stopped = false;
   let messages: ConsumerMessages | undefined;
   let following = false;
-  let wake: (() => void) | undefined;
+  /** The connection came back: the next try is a first try again (short wait, short timeout). */
+  let reconnected = false;
+  /** Abandons the try in flight: its request may have been sent while the connection was down. */
+  let interrupt: (() => void) | undefined;
+  // Each waiting loop can be woken: both on stop, the consumer loop also when the connection comes back.
+  const wakers = new Set<() => void>();
   const pause = (ms: number) => new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    wake = () => {
+    const wake = () => {
       clearTimeout(timer);
+      wakers.delete(wake);
       resolve();
     };
+    const timer = setTimeout(wake, ms);
+    wakers.add(wake);
   });
+  const wakeAll = () => {
+    for (const wake of [...wakers]) wake();
+  };
 
   const markCaughtUp = () => {
     if (caughtUp) return;
@@ -108,16 +120,40 @@ export async function followDecisions(nc: NatsConnection, subjects: Subjects, lo
     for await (const event of nc.status()) {
       if (stopped) break;
       if (event.type === 'disconnect') following = false;
-      else if (event.type === 'reconnect') replace('reconnected');
+      else if (event.type === 'reconnect') {
+        reconnected = true;
+        interrupt?.();
+        replace('reconnected');
+        // A loop waiting to retry after a failure retries now that the server is back.
+        wakeAll();
+      }
     }
+  };
+
+  const open = async (attempt: number): Promise<ConsumerMessages> => {
+    // A slow server gets longer API timeouts on later tries.
+    const js = jetstream(nc, { timeout: API_TIMEOUT_MS * 2 ** Math.min(attempt, 3) });
+    const from = lastSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 } : { deliver_policy: DeliverPolicy.All };
+    const consumer = await js.consumers.get(stream, from);
+    // A short expiry makes heartbeats (half of it) and their alarm come sooner than the default 30 s.
+    return consumer.consume({ max_messages: 2000, expires: PULL_EXPIRES_MS });
   };
 
   const run = async () => {
     for (let attempt = 0; !stopped; attempt++) {
+      if (reconnected) {
+        reconnected = false;
+        attempt = 0;
+      }
       try {
-        const consumer = await js.consumers.get(stream, lastSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 } : { deliver_policy: DeliverPolicy.All });
-        // A short expiry makes heartbeats (half of it) and their alarm come sooner than the default 30 s.
-        const current = await consumer.consume({ max_messages: 2000, expires: PULL_EXPIRES_MS });
+        const opening = open(attempt);
+        const current = await Promise.race([opening, new Promise<undefined>((resolve) => (interrupt = () => resolve(undefined)))]);
+        interrupt = undefined;
+        if (!current) {
+          // Reconnected (or stopping) while this try waited on a request sent before: drop it and try again now.
+          opening.then((late) => late.stop(), () => undefined);
+          continue;
+        }
         messages = current;
         if (stopped) current.stop();
         void watchConsumer(current);
@@ -151,8 +187,9 @@ export async function followDecisions(nc: NatsConnection, subjects: Subjects, lo
     },
     async stop() {
       stopped = true;
+      interrupt?.();
       messages?.stop();
-      wake?.();
+      wakeAll();
       await running;
     },
   };

@@ -99,7 +99,9 @@ export class EnforcerTelemetry {
     this.tally.commitErrors++;
     this.tally.lastCommitError = { backend, error, at: new Date().toISOString() };
     this.m.commitErrors.inc({ backend });
-    this.log.debug({ backend, entries, err: error }, 'firewall batch failed; committing its halves apart');
+    const logNow = this.throttle.take(`commit ${backend} ${errorCause(error)}`);
+    if (!logNow) return;
+    this.log.warn({ backend, entries, err: error, ...(logNow.suppressed > 0 && { alsoFailedBefore: logNow.suppressed }) }, 'firewall batch failed; committing its parts apart');
   }
 
   /** Entries that failed alone: they wait for a retry (with back-off) and are logged once per cause. */
