@@ -34,14 +34,16 @@ export interface DecisionFeed {
  * enforcer then applied nothing for about 40 s. The same happens on the
  * consumer's own alarms (heartbeats missed, consumer or stream not found).
  */
-/** How long a JetStream API request (consumer create, stream info) may take on a first try; it doubles up to 8 times this. */
+/** How long a JetStream API request (consumer create, stream info) may take on a first try; later tries double it, to 8x. */
 const API_TIMEOUT_MS = 2000;
 
 /** How long one pull waits on the server; heartbeats come every half of it. */
 const PULL_EXPIRES_MS = 10_000;
 
 /** Consumer alarms after which the consumer is replaced rather than left to nats.js's own, slow, recovery. */
-const CONSUMER_LOST = new Set(['heartbeats_missed', 'consumer_not_found', 'stream_not_found', 'consumer_deleted', 'no_responders']);
+const CONSUMER_LOST = new Set([
+  'heartbeats_missed', 'consumer_not_found', 'stream_not_found', 'consumer_deleted', 'no_responders',
+]);
 
 export async function followDecisions(nc: NatsConnection, subjects: Subjects, log: Logger, handlers: DecisionHandlers): Promise<DecisionFeed> {
   const stream = subjects.decisionsStream;
@@ -133,7 +135,9 @@ export async function followDecisions(nc: NatsConnection, subjects: Subjects, lo
   const open = async (attempt: number): Promise<ConsumerMessages> => {
     // A slow server gets longer API timeouts on later tries.
     const js = jetstream(nc, { timeout: API_TIMEOUT_MS * 2 ** Math.min(attempt, 3) });
-    const from = lastSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 } : { deliver_policy: DeliverPolicy.All };
+    const from = lastSeq > 0
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 }
+      : { deliver_policy: DeliverPolicy.All };
     const consumer = await js.consumers.get(stream, from);
     // A short expiry makes heartbeats (half of it) and their alarm come sooner than the default 30 s.
     return consumer.consume({ max_messages: 2000, expires: PULL_EXPIRES_MS });
@@ -147,7 +151,8 @@ export async function followDecisions(nc: NatsConnection, subjects: Subjects, lo
       }
       try {
         const opening = open(attempt);
-        const current = await Promise.race([opening, new Promise<undefined>((resolve) => (interrupt = () => resolve(undefined)))]);
+        const interrupted = new Promise<undefined>((resolve) => (interrupt = () => resolve(undefined)));
+        const current = await Promise.race([opening, interrupted]);
         interrupt = undefined;
         if (!current) {
           // Reconnected (or stopping) while this try waited on a request sent before: drop it and try again now.

@@ -66,11 +66,12 @@ export class EnforcerTelemetry {
   refused(reason: RefusalReason, set: string, target: string, detail: string): void {
     this.tally.refused[reason] = (this.tally.refused[reason] ?? 0) + 1;
     this.m.refused.inc({ reason, jail: set });
-    // Once per cause (a full set: per kernel set or list, which its detail names; else per reason and jail), not per ban.
+    // Once per cause, not per ban: a full set per kernel set or list (its detail names it), else per reason and jail.
     const logNow = this.throttle.take(reason === 'set_full' ? `${reason} ${set} ${detail}` : `${reason} ${set}`);
     if (!logNow) return;
     const more = logNow.suppressed > 0 ? { alsoRefused: logNow.suppressed } : {};
-    this.log.warn({ reason, jail: set, target, detail, ...more }, reason === 'set_full' ? 'kernel set full: ban not applied (will retry)' : 'ban refused before the firewall');
+    const msg = reason === 'set_full' ? 'kernel set full: ban not applied (will retry)' : 'ban refused before the firewall';
+    this.log.warn({ reason, jail: set, target, detail, ...more }, msg);
   }
 
   /** Adds given the backend's longest timeout because their ban is longer; refreshed before it runs out. */
@@ -78,7 +79,8 @@ export class EnforcerTelemetry {
     this.tally.capped += count;
     this.m.capped.inc({ backend }, count);
     if (this.once.first(`capped ${backend}`)) {
-      this.log.info({ backend, capMs, count }, 'bans longer than the backend takes get its longest timeout and are refreshed before it runs out');
+      const msg = 'bans longer than the backend takes get its longest timeout and are refreshed before it runs out';
+      this.log.info({ backend, capMs, count }, msg);
     }
   }
 
@@ -101,11 +103,16 @@ export class EnforcerTelemetry {
     this.m.commitErrors.inc({ backend });
     const logNow = this.throttle.take(`commit ${backend} ${errorCause(error)}`);
     if (!logNow) return;
-    this.log.warn({ backend, entries, err: error, ...(logNow.suppressed > 0 && { alsoFailedBefore: logNow.suppressed }) }, 'firewall batch failed; committing its parts apart');
+    const more = logNow.suppressed > 0 ? { alsoFailedBefore: logNow.suppressed } : {};
+    this.log.warn({ backend, entries, err: error, ...more }, 'firewall batch failed; committing its parts apart');
   }
 
   /** Entries that failed alone: they wait for a retry (with back-off) and are logged once per cause. */
-  entriesFailed(backend: EnforcerBackendName, failed: ReadonlyArray<{ change: PlannedChange; err: unknown }>, batches: number): void {
+  entriesFailed(
+    backend: EnforcerBackendName,
+    failed: ReadonlyArray<{ change: PlannedChange; err: unknown }>,
+    batches: number,
+  ): void {
     this.tally.failedEntries += failed.length;
     this.m.failedEntries.inc({ backend }, failed.length);
     const byCause = new Map<string, { error: string; targets: string[]; count: number }>();
@@ -120,8 +127,11 @@ export class EnforcerTelemetry {
     for (const [cause, { error, targets, count }] of byCause) {
       const logNow = this.throttle.take(`failed ${backend} ${cause}`);
       if (!logNow) continue;
-      this.log.error({ backend, cause, err: error, entries: count, examples: targets, batches, ...(logNow.suppressed > 0 && { alsoFailedBefore: logNow.suppressed }) },
-        'firewall refused these entries; the rest of the batch was applied, these are retried with back-off');
+      const more = logNow.suppressed > 0 ? { alsoFailedBefore: logNow.suppressed } : {};
+      this.log.error(
+        { backend, cause, err: error, entries: count, examples: targets, batches, ...more },
+        'firewall refused these entries; the rest of the batch was applied, these are retried with back-off',
+      );
     }
   }
 
@@ -159,8 +169,12 @@ function enforcerMetrics(metrics: PartMetrics, counts: () => Counts) {
     bansApplied: metrics.counter('bans_applied_total', 'Entries added or refreshed in the kernel', ['backend']),
     unbansApplied: metrics.counter('unbans_applied_total', 'Entries removed from the kernel', ['backend']),
     commitErrors: metrics.counter('commit_errors_total', 'Batches the firewall refused', ['backend']),
-    failedEntries: metrics.counter('entries_failed_total', 'Entries the firewall refused in a batch of their own (each try counts)', ['backend']),
-    capped: metrics.counter('entries_capped_total', 'Adds given the backend\'s longest timeout, shorter than their ban (refreshed later)', ['backend']),
+    failedEntries: metrics.counter('entries_failed_total', 'Entries the firewall refused in a batch of their own (each try counts)', [
+      'backend',
+    ]),
+    capped: metrics.counter('entries_capped_total', 'Adds given the backend\'s longest timeout, shorter than their ban (refreshed)', [
+      'backend',
+    ]),
     latency: metrics.histogram('apply_latency_seconds', 'From a live decision to its kernel change', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
     commitSeconds: metrics.histogram('commit_duration_seconds', 'One batch through the firewall tool', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['backend']),
     sequence: metrics.gauge('stream_sequence', 'Last decisions-stream sequence processed'),

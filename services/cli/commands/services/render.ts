@@ -96,12 +96,14 @@ function enforcerHealth(phase: string, s: Record<string, unknown>): string[] {
   const out: string[] = [];
   if (failed + refused > 0) {
     const parts = [...(failed ? [`${failed} failed`] : []), ...(refused ? [`${refused} refused`] : [])];
-    out.push(`${phase} DEGRADED: ${failed + refused} ban${failed + refused === 1 ? '' : 's'} not applied (${parts.join(', ')})`);
+    const total = failed + refused;
+    out.push(`${phase} DEGRADED: ${total} ban${total === 1 ? '' : 's'} not applied (${parts.join(', ')})`);
   } else {
     out.push(phase);
   }
   if (s.feed === 'reconnecting') out.push('decisions feed reconnecting');
-  if (errors > 0) out.push(`commit errors ${errors}${typeof last.error === 'string' ? ` (last: ${cell(last.error, 80)})` : ''}`);
+  const lastError = typeof last.error === 'string' ? ` (last: ${cell(last.error, 80)})` : '';
+  if (errors > 0) out.push(`commit errors ${errors}${lastError}`);
   return out;
 }
 
