@@ -22,8 +22,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Takes the plan of the state to the backends: one commit per backend per
  * round, one round at a time. Live decisions ask for a round a few ms later
  * (so a burst becomes one batch); the state's deadlines (ban ends, refreshes,
- * retries) wake it too. A failed commit re-reads that backend's kernel sets
- * so the next round plans from what is really there.
+ * retries) wake it too. A failed batch is split until each bad entry is
+ * alone (see {@link Applier.apply}).
  */
 export class Applier {
   private readonly clock: () => number;
@@ -88,8 +88,7 @@ export class Applier {
   }
 
   private async round(phase: 'start' | 'live'): Promise<void> {
-    const { state, telemetry } = this.options;
-    const planned = state.plan(this.clock());
+    const planned = this.options.state.plan(this.clock());
     const byBackend = new Map<EnforcerBackendName, PlannedChange[]>();
     for (const change of planned) {
       const list = byBackend.get(change.backend);
@@ -97,28 +96,38 @@ export class Applier {
       else byBackend.set(change.backend, [change]);
     }
     for (const [name, changes] of byBackend) {
-      const slot = this.options.backends.get(name);
-      if (!slot) continue;
-      const { backend } = slot;
-      const sent: PlannedChange[] = [];
-      for (const change of changes) {
-        if (change.op === 'delete') {
-          backend.delete({ set: change.set, target: change.target });
-          sent.push(change);
-          continue;
-        }
-        const refusal = backend.add({ set: change.set, target: change.target, timeoutMs: change.timeoutMs, replace: change.replace });
-        if (refusal) {
-          state.settle(change, 'refused', this.clock());
-          telemetry.refused(refusal.reason, change.set, change.target.text, refusal.detail);
-        } else {
-          sent.push(change);
-        }
-      }
+      if (this.options.backends.has(name)) await this.apply(name, changes, phase);
+    }
+  }
+
+  /**
+   * One backend's changes as one batch. When the batch fails, its halves are
+   * committed on their own, and so on down to single entries, so every good
+   * entry lands and only the bad ones wait (each with its own back-off). A
+   * backend that refuses everything (its table is gone, its tool is missing)
+   * is given up on after a few failures in a row, and its kernel is re-read.
+   */
+  private async apply(name: EnforcerBackendName, changes: PlannedChange[], phase: 'start' | 'live'): Promise<void> {
+    const { state, telemetry } = this.options;
+    const { backend } = this.options.backends.get(name)!;
+    const capped = changes.filter((c) => c.capped);
+    if (capped.length > 0) telemetry.capped(name, backend.traits.maxTimeoutMs, capped.length);
+    // Depth first, left half on top: deletes stay ahead of the adds they make room for.
+    const stack: PlannedChange[][] = [changes];
+    const failed: Array<{ change: PlannedChange; err: unknown }> = [];
+    // Splitting down to one bad entry fails about log2(n) batches in a row; many more, with nothing landing
+    // between them, means the backend refuses everything.
+    const giveUpAfter = 2 * Math.ceil(Math.log2(changes.length + 1)) + 4;
+    let failedInARow = 0;
+    let batches = 0;
+    while (stack.length > 0) {
+      const sent = this.queue(backend, stack.pop()!);
       if (sent.length === 0) continue;
       const started = this.clock();
+      batches++;
       try {
         const report = await backend.commit();
+        failedInARow = 0;
         const done = this.clock();
         telemetry.committed(name, report.added, report.deleted, done - started, phase);
         for (const change of sent) {
@@ -129,11 +138,47 @@ export class Applier {
           }
         }
       } catch (err) {
-        telemetry.commitFailed(name, err);
-        for (const change of sent) state.settle(change, 'failed', this.clock());
-        await this.resync(name);
+        failedInARow++;
+        telemetry.commitFailed(name, err, sent.length);
+        if (sent.length === 1) {
+          failed.push({ change: sent[0]!, err });
+        } else if (failedInARow >= giveUpAfter) {
+          for (const change of [sent, ...stack].flat()) failed.push({ change, err });
+          stack.length = 0;
+          for (const { change } of failed) state.settle(change, 'failed', this.clock());
+          telemetry.entriesFailed(name, failed, batches);
+          // Nothing lands: the kernel may not be what the enforcer thinks (a table removed by hand).
+          await this.resync(name);
+          return;
+        } else {
+          const half = Math.ceil(sent.length / 2);
+          stack.push(sent.slice(half), sent.slice(0, half));
+        }
       }
     }
+    for (const { change } of failed) state.settle(change, 'failed', this.clock());
+    if (failed.length > 0) telemetry.entriesFailed(name, failed, batches);
+  }
+
+  /** Queues changes on the backend; adds it refuses (a full set) are settled and reported here. */
+  private queue(backend: Backend, changes: readonly PlannedChange[]): PlannedChange[] {
+    const { state, telemetry } = this.options;
+    const sent: PlannedChange[] = [];
+    for (const change of changes) {
+      if (change.op === 'delete') {
+        backend.delete({ set: change.set, target: change.target });
+        sent.push(change);
+        continue;
+      }
+      const refusal = backend.add({ set: change.set, target: change.target, timeoutMs: change.timeoutMs, replace: change.replace });
+      if (refusal) {
+        state.settle(change, 'refused', this.clock());
+        telemetry.refused(refusal.reason, change.set, change.target.text, refusal.detail);
+      } else {
+        sent.push(change);
+      }
+    }
+    return sent;
   }
 
   private async resync(name: EnforcerBackendName): Promise<void> {

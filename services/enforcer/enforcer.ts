@@ -98,6 +98,9 @@ export async function startEnforcer(ctx: PartContext, overrides: EnforcerOverrid
   return {
     stats: () => ({
       phase: live ? 'live' : 'replaying',
+      // Bans in force that the kernel does not hold now: refused (a full set) or failed (the firewall refused them).
+      notApplied: state.problemCounts(),
+      feed: feed.following ? 'following' : 'reconnecting',
       streamSequence: feed.lastSeq,
       activeBans: state.activeBans(Date.now()),
       kernel: Object.fromEntries([...state.counts().values()].map((r) => [`${r.backend}/${r.set}`, r.entries])),

@@ -192,14 +192,16 @@ export function enforcerScenarios(backend: EnforcerBackendName, options: Scenari
       await world(async (w) => {
         await w.startEnforcer();
         await w.publish(w.ban('192.0.2.13', HOUR));
-        await w.js.publish(`${w.prefix}.ban.web`, JSON.stringify({ ...w.ban('192.0.2.12', HOUR), target: '::ffff:192.0.2.12' }));
+        await w.js.publish(`${w.prefix}.ban.web`, JSON.stringify({ ...w.ban('192.0.2.12', HOUR), target: '192.0.2.300' }));
         await w.js.publish(`${w.prefix}.ban.web`, '{"v":1,"action":"ban","target":"192.0.2.11"');
+        // The IPv4-mapped form is one spelling of 192.0.2.14 (one parser decides every form): it lands as IPv4.
+        await w.js.publish(`${w.prefix}.ban.web`, JSON.stringify({ ...w.ban('192.0.2.14', HOUR), target: '::ffff:192.0.2.14' }));
         await w.publish(w.ban('192.0.2.10', HOUR));
         await w.waitBlocked('192.0.2.10');
         assert.equal(await w.connect('192.0.2.13'), 'connected');
         assert.equal(await w.connect('192.0.2.12'), 'connected');
         assert.equal(await w.connect('192.0.2.11'), 'connected');
-        assert.deepEqual(await w.kernel(), ['web 192.0.2.10']);
+        assert.deepEqual(await w.kernel(), ['web 192.0.2.10', 'web 192.0.2.14']);
         const stats = (await w.nc.request(`${w.prefix}.svc.enforcer.stats`, '', { timeout: 5000 })).json<{ invalid: number; refused: Record<string, number> }>();
         assert.deepEqual({ invalid: stats.invalid, refused: stats.refused }, { invalid: 2, refused: { allowlisted: 1 } });
       });

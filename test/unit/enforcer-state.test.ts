@@ -199,7 +199,49 @@ describe('the enforcer core: from decisions to kernel changes', () => {
     const retry = state.plan(T + 10_000);
     assert.equal(retry.length, 1);
     state.settle(retry[0]!, 'failed', T + 10_000);
-    assert.equal(state.plan(T + 20_000).length, 1);
+    assert.equal(state.plan(T + 30_000).length, 1);
+  });
+
+  test('an entry that keeps failing waits twice as long each time, up to five minutes, and counts as not applied', () => {
+    const { state } = setup();
+    state.decide(ban('192.0.2.10', T, 24 * HOUR));
+    state.decide(ban('192.0.2.11', T, 24 * HOUR));
+    let now = T;
+    const waits: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const changes = state.plan(now);
+      for (const c of changes) state.settle(c, c.target.text === '192.0.2.10' ? 'failed' : 'applied', now);
+      const next = state.nextDeadline()!;
+      waits.push(next - now);
+      assert.deepEqual(state.plan(next - 1), [], 'nothing is retried before its time');
+      now = next;
+    }
+    assert.deepEqual(waits, [10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
+    assert.deepEqual(state.problemCounts(), { refused: 0, failed: 1 });
+    for (const c of state.plan(now)) state.settle(c, 'applied', now);
+    assert.deepEqual(state.problemCounts(), { refused: 0, failed: 0 });
+  });
+
+  test('the retries of many failing entries are gathered on whole seconds, so they share rounds', () => {
+    const { state } = setup();
+    for (let i = 1; i <= 200; i++) state.decide(ban(`203.0.113.${i}`, T, HOUR));
+    let now = T;
+    for (const c of state.plan(now)) {
+      state.settle(c, 'refused', now);
+      now += 7;
+    }
+    // Refused over 1.4 s (the first at T), so their retries come due on three whole seconds: three rounds, not 200.
+    assert.deepEqual([state.plan(T + 10_000).length, state.plan(T + 11_000).length, state.plan(T + 12_000).length], [1, 142, 57]);
+  });
+
+  test('an unban of an entry that was never applied clears its failure', () => {
+    const { state } = setup();
+    state.decide(ban('192.0.2.10', T, HOUR));
+    for (const c of state.plan(T)) state.settle(c, 'failed', T);
+    assert.deepEqual(state.problemCounts(), { refused: 0, failed: 1 });
+    state.decide(unban('192.0.2.10', T + 1000));
+    assert.deepEqual(state.plan(T + 1000), []);
+    assert.deepEqual(state.problemCounts(), { refused: 0, failed: 0 });
   });
 
   test('a live change reports the time of the decision that caused it', () => {

@@ -33,7 +33,12 @@ export interface PlannedChange {
   plannedAt: number;
   /** Epoch ms of the decision that caused it, when it came live (for the decision-to-kernel latency). */
   since?: number;
+  /** For adds: the timeout is shorter than what is left of the ban (the backend's cap); it is refreshed. */
+  capped?: boolean;
 }
+
+/** Why an entry the ban set wants is not in the kernel: its add was refused, or its commit failed. */
+export type Problem = 'refused' | 'failed';
 
 /** What the kernel holds for an entry, as far as the enforcer knows. */
 interface Applied {
@@ -54,6 +59,9 @@ interface Entry {
   since?: number;
   /** After a refusal or a failed commit: not before this time. */
   retryAt?: number;
+  /** Refusals or failed commits in a row: each doubles the wait before the next try. */
+  failures: number;
+  problem?: Problem;
 }
 
 export interface StateOptions {
@@ -61,8 +69,10 @@ export interface StateOptions {
   traits: (backend: EnforcerBackendName) => BackendTraits;
   /** `enforcer.maxTimeout`: a cap below the backend's own. */
   maxTimeoutMs?: number | undefined;
-  /** How long to wait before retrying a refused or failed change. */
+  /** How long to wait before retrying a refused or failed change the first time; it doubles on each further failure. */
   retryMs?: number;
+  /** The longest wait between two tries of one entry. */
+  maxRetryMs?: number;
 }
 
 /**
@@ -92,10 +102,14 @@ export class EnforcementState {
   private readonly groups = new Map<string, Set<string>>();
   private readonly dirty = new Set<string>();
   private readonly deadlines = new Deadlines();
+  /** Entries the ban set wants that are not in the kernel: refused or failed, waiting for their retry. */
+  private readonly problems = new Map<string, Problem>();
   private readonly retryMs: number;
+  private readonly maxRetryMs: number;
 
   constructor(private readonly options: StateOptions) {
     this.retryMs = options.retryMs ?? 10_000;
+    this.maxRetryMs = Math.max(this.retryMs, options.maxRetryMs ?? 300_000);
   }
 
   /** Folds one decision in. `since` marks a live decision, for latency. */
@@ -175,10 +189,19 @@ export class EnforcementState {
     const entry = this.entries.get(change.entry);
     if (!entry) return {};
     if (result !== 'applied') {
-      entry.retryAt = now + this.retryMs;
+      // Backing off per entry keeps a full set or a bad entry from being retried in a hot loop; whole
+      // seconds let the retries of many entries share one round.
+      const wait = Math.min(this.maxRetryMs, this.retryMs * 2 ** Math.min(entry.failures, 30));
+      entry.failures++;
+      entry.retryAt = Math.ceil((now + wait) / 1000) * 1000;
+      entry.problem = result;
+      this.problems.set(entry.key, result);
       this.deadlines.push(entry.retryAt, entry.key);
       return {};
     }
+    entry.failures = 0;
+    entry.problem = undefined;
+    this.problems.delete(entry.key);
     const since = entry.since;
     entry.since = undefined;
     if (change.op === 'delete') {
@@ -196,6 +219,13 @@ export class EnforcementState {
   /** The earliest time at which something must be looked at again. */
   nextDeadline(): number | undefined {
     return this.dirty.size > 0 ? 0 : this.deadlines.peek();
+  }
+
+  /** Entries the ban set wants that the kernel does not hold, by why (refused, failed): for status. */
+  problemCounts(): Record<Problem, number> {
+    const out: Record<Problem, number> = { refused: 0, failed: 0 };
+    for (const problem of this.problems.values()) out[problem]++;
+    return out;
   }
 
   /** Bans in force, for status and tests. */
@@ -231,7 +261,7 @@ export class EnforcementState {
     const key = this.entryKey(set, target);
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { key, backend: set.backend, set: set.key, target, bans: [] };
+      entry = { key, backend: set.backend, set: set.key, target, bans: [], failures: 0 };
       this.entries.set(key, entry);
       const group = this.groupOf(entry);
       if (group !== undefined) {
@@ -302,10 +332,12 @@ export class EnforcementState {
     let applied = entry.applied;
     if (until === undefined) {
       if (!applied) {
+        this.clearProblem(entry);
         this.forgetIfIdle(entry);
         return undefined;
       }
       if (traits.expiresOnItsOwn && applied.kernelUntil !== undefined && applied.kernelUntil <= now + traits.granularityMs) {
+        this.clearProblem(entry);
         entry.applied = undefined;
         this.forgetIfIdle(entry);
         return undefined;
@@ -325,7 +357,15 @@ export class EnforcementState {
         if (!refreshDue) return undefined;
       }
     }
-    return this.change(entry, 'add', timeoutMs, applied !== undefined, until, now);
+    const change = this.change(entry, 'add', timeoutMs, applied !== undefined, until, now);
+    if (timeoutMs !== null && now + timeoutMs < until) change.capped = true;
+    return change;
+  }
+
+  private clearProblem(entry: Entry): void {
+    entry.problem = undefined;
+    entry.failures = 0;
+    this.problems.delete(entry.key);
   }
 
   private change(entry: Entry, op: 'add' | 'delete', timeoutMs: number | null, replace: boolean, until: number, now: number): PlannedChange {
@@ -361,6 +401,7 @@ export class EnforcementState {
   private forgetIfIdle(entry: Entry): void {
     if (entry.bans.length > 0 || entry.applied) return;
     this.entries.delete(entry.key);
+    this.problems.delete(entry.key);
     const group = this.groupOf(entry);
     if (group !== undefined) this.groups.get(group)?.delete(entry.key);
   }

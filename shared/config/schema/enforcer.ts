@@ -3,11 +3,16 @@ import { addressList, boolish, duration, name } from './fields.ts';
 import { ENFORCER_BACKENDS } from './jail.ts';
 import { jailSelection } from './selection.ts';
 
+/** The longest xt_recent list: `--seconds` times HZ (up to 1000) must stay below 2^32 jiffies. */
+export const XT_RECENT_MAX_LIST_MS = 49 * 86_400_000;
+
 /** xt_recent lists: one per length, so that bans of different lengths keep them (see the backend's README section). */
 const xtRecentSchema = z.strictObject({
   /** `--seconds` of each list, shortest first; a ban goes to the shortest list at least as long as what is left of it. */
   lists: z.array(duration).min(1).max(16).default(() => [60_000, 600_000, 3_600_000, 21_600_000, 86_400_000, 604_800_000])
-    .refine((l) => l.every((ms, i) => ms % 1000 === 0 && (i === 0 || ms > l[i - 1]!)), 'whole seconds, each longer than the one before'),
+    .refine((l) => l.every((ms, i) => ms % 1000 === 0 && (i === 0 || ms > l[i - 1]!)), 'whole seconds, each longer than the one before')
+    // The kernel computes `--seconds * HZ` in 32 bits: past 4,294,967 s (HZ 1000) a list would never match.
+    .refine((l) => l.every((ms) => ms <= XT_RECENT_MAX_LIST_MS), 'at most 49d each (the kernel counts --seconds x HZ in 32 bits)'),
   /** Used when /sys/module/xt_recent/parameters/ip_list_tot cannot be read (an unprivileged enforcer). */
   listSize: z.int().min(1).max(1_000_000).default(100),
 });

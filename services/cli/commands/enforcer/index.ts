@@ -22,13 +22,16 @@ export const enforcerCommand = {
       enforcer
         .command(name)
         .description(description)
+        // Also its own: with positional options (the program's), the parent's --config is not seen after `setup`.
+        .option('-c, --config <file>', 'configuration file')
         .option('--backend <name>', `only this backend (${ENFORCER_BACKENDS.join(', ')}); default: every backend the config uses`)
         .option('--print', 'print the commands instead of running them');
     const run = (what: 'setup' | 'teardown') =>
       action(io, done, async (_flags: SetupFlags, cmd: Command) => {
         // The config parser and the backends load only when the sub-command runs.
         const { runSetup } = await import('./setup.ts');
-        return runSetup(what, cmd.optsWithGlobals<SetupFlags>(), io);
+        // The sub-command's own options win (commander lets the parent's, defaults included, win otherwise).
+        return runSetup(what, { ...cmd.optsWithGlobals<SetupFlags>(), ...cmd.opts<Partial<SetupFlags>>() }, io);
       });
     sub('setup', 'create the base table, sets, chains and rules the enforcer needs (root)')
       .option('--user <name>', 'xt_recent: hand the lists to this user, so the enforcer can run as it')

@@ -69,9 +69,42 @@ export function keyStats(part: ListedPart, stats: unknown): string {
       return [`redis ${typeof s.redis === 'string' ? s.redis : '?'}`, `jails ${num(s.jails)}`, `failures ${num(s.failures)}`, `bans ${num(s.bans)}`, `in flight ${num(s.inFlight)}`].join(', ');
     case 'enforcer': {
       const refused = sum(Object.values(obj(s.refused)));
-      return [`${typeof s.phase === 'string' ? s.phase : '?'}`, `active bans ${num(s.activeBans)}`, `kernel entries ${sum(Object.values(obj(s.kernel)))}`, `stream seq ${num(s.streamSequence)}`, ...(refused ? [`refused ${refused}`] : []), ...fullSets(s.backends)].join(', ');
+      const phase = typeof s.phase === 'string' ? s.phase : '?';
+      return [
+        ...enforcerHealth(phase, s),
+        `active bans ${num(s.activeBans)}`,
+        `kernel entries ${sum(Object.values(obj(s.kernel)))}`,
+        `stream seq ${num(s.streamSequence)}`,
+        ...(refused ? [`refused ${refused}`] : []),
+        ...fullSets(s.backends),
+      ].join(', ');
     }
   }
+}
+
+/**
+ * The enforcer's phase, and why it is not simply `live`: bans in force that
+ * the kernel does not hold (`DEGRADED: 3 bans not applied (2 failed, 1
+ * refused)`), batches the firewall refused with the last error, and a feed
+ * that lost its server.
+ */
+function enforcerHealth(phase: string, s: Record<string, unknown>): string[] {
+  const missing = obj(s.notApplied);
+  const [failed, refused] = [num(missing.failed), num(missing.refused)];
+  const errors = num(s.commitErrors);
+  const last = obj(s.lastCommitError);
+  const out: string[] = [];
+  if (failed + refused > 0) {
+    const parts = [...(failed ? [`${failed} failed`] : []), ...(refused ? [`${refused} refused`] : [])];
+    const total = failed + refused;
+    out.push(`${phase} DEGRADED: ${total} ban${total === 1 ? '' : 's'} not applied (${parts.join(', ')})`);
+  } else {
+    out.push(phase);
+  }
+  if (s.feed === 'reconnecting') out.push('decisions feed reconnecting');
+  const lastError = typeof last.error === 'string' ? ` (last: ${cell(last.error, 80)})` : '';
+  if (errors > 0) out.push(`commit errors ${errors}${lastError}`);
+  return out;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { EnforcedSet } from '../../sets.ts';
 import type { AddEntry, Backend, BackendModule, BackendOptions, BackendStatus, DeleteEntry, KernelEntry, Refusal } from '../contract.ts';
 import { kindOf, SET_KINDS } from '../names.ts';
 import { runSteps } from '../steps.ts';
+import { UndoLog } from '../undo.ts';
 import { parseSave } from './parse.ts';
 import { batchLines, ipsetName, setupSteps, teardownSteps } from './plan.ts';
 
@@ -26,6 +27,7 @@ class IpsetBackend implements Backend {
   private refusals = new Map<string, number>();
   private readonly table: string;
   private readonly maxelem: number;
+  private readonly undo = new UndoLog();
 
   constructor(private readonly options: BackendOptions) {
     this.table = options.config.enforcer.table;
@@ -45,13 +47,16 @@ class IpsetBackend implements Backend {
       this.refusals.set(name, (this.refusals.get(name) ?? 0) + 1);
       return { reason: 'set_full', detail: `ipset ${name} holds its maxelem of ${this.maxelem} entries` };
     }
+    this.remember(members, entry.target.text);
     members.set(entry.target.text, entry.timeoutMs === null ? Infinity : Date.now() + entry.timeoutMs);
     this.adds.push(entry);
     return undefined;
   }
 
   delete(entry: DeleteEntry): void {
-    this.membersOf(ipsetName(this.table, entry.set, kindOf(entry.target))).delete(entry.target.text);
+    const members = this.membersOf(ipsetName(this.table, entry.set, kindOf(entry.target)));
+    this.remember(members, entry.target.text);
+    members.delete(entry.target.text);
     this.deletes.push(entry);
   }
 
@@ -60,7 +65,14 @@ class IpsetBackend implements Backend {
     this.adds = [];
     this.deletes = [];
     const input = batchLines(this.table, adds, deletes);
-    if (input !== '') await this.options.exec.run({ tool: 'ipset', args: ['-exist', 'restore'], stdin: input });
+    try {
+      if (input !== '') await this.options.exec.run({ tool: 'ipset', args: ['-exist', 'restore'], stdin: input });
+    } catch (err) {
+      // restore stops at the failing line: the entries before it landed, and are simply written again on a retry.
+      this.undo.rollback();
+      throw err;
+    }
+    this.undo.keep();
     return { added: adds.length, deleted: deletes.length };
   }
 
@@ -89,6 +101,11 @@ class IpsetBackend implements Backend {
     const now = Date.now();
     for (const [target, until] of members) if (until <= now) members.delete(target);
     return members.size >= this.maxelem;
+  }
+
+  private remember(members: Map<string, number>, target: string): void {
+    const before = members.get(target);
+    this.undo.record(() => (before === undefined ? members.delete(target) : members.set(target, before)));
   }
 
   private membersOf(name: string): Map<string, number> {

@@ -2,6 +2,7 @@ import type { IpFamily } from '../../../../shared/ip/index.ts';
 import type { EnforcedSet } from '../../sets.ts';
 import type { AddEntry, Backend, BackendModule, BackendOptions, DeleteEntry, KernelEntry } from '../contract.ts';
 import { runSteps } from '../steps.ts';
+import { UndoLog } from '../undo.ts';
 import { FAMILIES, setChain, xtTool } from '../xtables.ts';
 import { parseRules } from './parse.ts';
 import { ruleSpec, setupSteps, teardownSteps } from './plan.ts';
@@ -22,6 +23,8 @@ class IptablesBackend implements Backend {
   private rules = new Map<string, Map<string, string[][]>>();
   private batch: Record<IpFamily, string[]> = { 4: [], 6: [] };
   private counts = { added: 0, deleted: 0 };
+  /** Per family: each restore is its own transaction, so one family's batch can land while the other fails. */
+  private undo: Record<IpFamily, UndoLog> = { 4: new UndoLog(), 6: new UndoLog() };
 
   constructor(private readonly options: BackendOptions) {
     this.table = options.config.enforcer.table;
@@ -39,6 +42,7 @@ class IptablesBackend implements Backend {
     this.removeRules(chain, entry.target.text, entry.target.family);
     const spec = ruleSpec(set, entry.target, entry.timeoutMs === null ? null : Date.now() + entry.timeoutMs);
     this.batch[entry.target.family].push(['-A', chain, ...spec].join(' '));
+    this.remember(chain, entry.target.text, entry.target.family);
     this.rulesOf(chain).set(entry.target.text, [spec]);
     this.counts.added++;
     return undefined;
@@ -53,10 +57,18 @@ class IptablesBackend implements Backend {
     const [batch, counts] = [this.batch, this.counts];
     this.batch = { 4: [], 6: [] };
     this.counts = { added: 0, deleted: 0 };
+    let failure: unknown;
     for (const family of FAMILIES) {
       if (batch[family].length === 0) continue;
-      await this.options.exec.run({ tool: xtTool(family, true), args: ['--noflush'], stdin: `*filter\n${batch[family].join('\n')}\nCOMMIT\n` });
+      try {
+        await this.options.exec.run({ tool: xtTool(family, true), args: ['--noflush'], stdin: `*filter\n${batch[family].join('\n')}\nCOMMIT\n` });
+        this.undo[family].keep();
+      } catch (err) {
+        this.undo[family].rollback();
+        failure ??= err;
+      }
     }
+    if (failure !== undefined) throw failure;
     return counts;
   }
 
@@ -83,7 +95,15 @@ class IptablesBackend implements Backend {
   private removeRules(chain: string, target: string, family: IpFamily): void {
     const byTarget = this.rulesOf(chain);
     for (const spec of byTarget.get(target) ?? []) this.batch[family].push(['-D', chain, ...spec].join(' '));
+    this.remember(chain, target, family);
     byTarget.delete(target);
+  }
+
+  /** Keeps what the model says of a target now, to restore it if the batch fails. */
+  private remember(chain: string, target: string, family: IpFamily): void {
+    const byTarget = this.rulesOf(chain);
+    const before = byTarget.get(target);
+    this.undo[family].record(() => (before ? byTarget.set(target, before) : byTarget.delete(target)));
   }
 
   private rulesOf(chain: string): Map<string, string[][]> {

@@ -5,13 +5,18 @@ import { runSteps } from '../steps.ts';
 import { parseTableJson } from './parse.ts';
 import { batchScript, nftSetName, setupScript, teardownScript } from './plan.ts';
 
-const YEAR_MS = 365 * 24 * 3600 * 1000;
+/**
+ * The longest timeout fleetban writes. nft 1.0.6 refuses `timeout <N>ms` from
+ * N = 100,000,000 (about 27h46m) with "value too large", and one such element
+ * fails its whole batch. One day stays well below that in every unit form;
+ * longer bans are refreshed before it runs out.
+ */
+export const NFT_MAX_TIMEOUT_MS = 86_400_000;
 
 class NftablesBackend implements Backend {
   readonly name = 'nftables' as const;
   readonly traits = {
-    // The kernel takes far longer timeouts; ten years keeps every figure well inside nft's and the kernel's ranges.
-    maxTimeoutMs: 10 * YEAR_MS,
+    maxTimeoutMs: NFT_MAX_TIMEOUT_MS,
     permanent: true,
     expiresOnItsOwn: true,
     networks: 'disjoint' as const,

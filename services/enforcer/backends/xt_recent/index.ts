@@ -5,6 +5,7 @@ import { parseTarget, type IpFamily, type Target } from '../../../../shared/ip/i
 import type { EnforcedSet } from '../../sets.ts';
 import type { AddEntry, Backend, BackendModule, BackendOptions, BackendStatus, BackendTraits, DeleteEntry, KernelEntry, Refusal } from '../contract.ts';
 import { runSteps } from '../steps.ts';
+import { UndoLog } from '../undo.ts';
 import { FAMILIES } from '../xtables.ts';
 import { listFor, listsOf, setupSteps, teardownSteps, type XtList } from './plan.ts';
 import { procLists, XT_RECENT_DIR, type ListWrite, type ProcLists } from './proc.ts';
@@ -37,6 +38,7 @@ class XtRecentBackend implements Backend {
   /** list → adds refused because it was full. */
   private refusals = new Map<string, number>();
   private writes: ListWrite[] = [];
+  private readonly undo = new UndoLog();
   private counts = { added: 0, deleted: 0 };
 
   constructor(private readonly options: BackendOptions) {
@@ -80,6 +82,7 @@ class XtRecentBackend implements Backend {
       this.refusals.set(list.name, (this.refusals.get(list.name) ?? 0) + 1);
       return { reason: 'set_full', detail: `xt_recent list ${list.name} holds ip_list_tot=${this.capacity} addresses; one more would silently evict the oldest` };
     }
+    this.remember(entry.set, address);
     // Into the new list first, out of the old ones after: never a moment without a match.
     this.writes.push({ list: list.name, line: `+${address}` });
     if (!held.has(list.name)) this.sizes.set(list.name, (this.sizes.get(list.name) ?? 0) + 1);
@@ -97,6 +100,7 @@ class XtRecentBackend implements Backend {
     const lists = this.setOf(entry.set).lists[entry.target.family];
     const address = entry.target.address;
     const held = this.holders(entry.set, address);
+    this.remember(entry.set, address);
     // Where it is not known (never listed), removing it from every list of the set is harmless.
     for (const list of held.size > 0 ? held : new Set(lists.map((l) => l.name))) {
       this.writes.push({ list, line: `-${address}` });
@@ -110,7 +114,14 @@ class XtRecentBackend implements Backend {
     const [writes, counts] = [this.writes, this.counts];
     this.writes = [];
     this.counts = { added: 0, deleted: 0 };
-    await this.proc.write(writes);
+    try {
+      await this.proc.write(writes);
+    } catch (err) {
+      // Every other write landed; writing them again on a retry changes nothing but their time.
+      this.undo.rollback();
+      throw err;
+    }
+    this.undo.keep();
     return counts;
   }
 
@@ -155,6 +166,20 @@ class XtRecentBackend implements Backend {
       this.options.log.warn({ err: errorMessage(err), listSize: this.options.config.enforcer.xtRecent.listSize }, `cannot read ${IP_LIST_TOT}; using enforcer.xtRecent.listSize`);
     }
     return this.options.config.enforcer.xtRecent.listSize;
+  }
+
+  /** Keeps where an address is and how full its lists are, to restore them if the batch fails. */
+  private remember(key: string, address: string): void {
+    const bySet = this.where.get(key);
+    const held = bySet?.get(address);
+    const before = held ? new Set(held) : undefined;
+    const sizes = new Map(this.sizes);
+    this.undo.record(() => {
+      this.sizes = sizes;
+      if (!bySet) return;
+      if (before) bySet.set(address, before);
+      else bySet.delete(address);
+    });
   }
 
   private setOf(key: string): { set: EnforcedSet; lists: Record<IpFamily, XtList[]> } {
