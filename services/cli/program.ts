@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../../shared/version.ts';
 import { EXIT, type CliIo } from './command.ts';
-import { COMMANDS } from './commands/index.ts';
+import { commandsFor } from './commands/index.ts';
 
 /**
  * Builds the `fleetban` program and runs it on `argv`; resolves with the exit
@@ -21,7 +21,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
-  for (const command of COMMANDS) command.register(program, io, (c) => (code = c));
+  // Only the modules of the command that runs load (none for --version), so each starts fast.
+  const commands = await Promise.all(commandsFor(argv).map((c) => c.load()));
+  for (const command of commands) command.register(program, io, (c) => (code = c));
   for (const sub of program.commands) sub.exitOverride();
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
