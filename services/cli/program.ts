@@ -1,4 +1,3 @@
-import { Command } from 'commander';
 import { VERSION } from '../../shared/version.ts';
 import { EXIT, type CliIo } from './command.ts';
 import { commandsFor } from './commands/index.ts';
@@ -8,6 +7,12 @@ import { commandsFor } from './commands/index.ts';
  * code. Kept apart from main.ts so tests run commands in-process.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // `fleetban --version` alone, as commander would print it, without loading commander.
+  if (argv.length === 1 && (argv[0] === '-V' || argv[0] === '--version')) {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const { Command } = await import('commander');
   let code: number = EXIT.ok;
   const program = new Command('fleetban')
     .description('fail2ban for a fleet: shippers, scorers and enforcers over NATS JetStream and Redis')

@@ -37,9 +37,9 @@ function graph(entry: string): { packages: Set<string>; files: Set<string> } {
 }
 
 describe('fleetban start-up', () => {
-  test('building the program loads commander and no other package, and no command module', () => {
+  test('starting the program loads no package (commander loads after --version), and no command module', () => {
     const { packages, files } = graph(join(ROOT, 'services', 'cli', 'main.ts'));
-    assert.deepEqual([...packages], ['commander'], `loaded at start-up: ${[...packages].join(', ')}`);
+    assert.deepEqual([...packages], [], `loaded at start-up: ${[...packages].join(', ')}`);
     const heavy = [...files].map((f) => relative(ROOT, f)).filter((f) => /^services\/(shipper|scorer|enforcer)\/|^shared\/(config\/(parse|load)|nats|redis|filter\/(?!limits))/.test(f));
     assert.deepEqual(heavy, [], 'no part, parser or connection module at start-up');
     const commands = [...files].map((f) => relative(ROOT, f)).filter((f) => f.startsWith('services/cli/commands/') && f !== 'services/cli/commands/index.ts');
@@ -54,6 +54,13 @@ describe('fleetban start-up', () => {
     assert.equal(commandsFor(['--help']), COMMANDS);
     assert.equal(commandsFor(['help', 'ban']), COMMANDS);
     assert.equal(commandsFor(['bna']), COMMANDS, 'a typo gets commander\'s suggestion from every name');
+  });
+
+  test('--version alone prints what commander prints for it', async () => {
+    const { VERSION } = await import('../../shared/version.ts');
+    for (const flag of ['--version', '-V']) assert.deepEqual(await cli(flag), { code: 0, stdout: `${VERSION}\n`, stderr: '' });
+    const late = await cli('ban', '--help', '--version');
+    assert.equal(late.code, 0, 'commander still handles --version after other arguments');
   });
 
   test('each command loads its own module under its own name, and --help still lists them all', async () => {
