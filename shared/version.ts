@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { PACKAGE_VERSION } from './runtime/package.ts';
 
 /** fleetban's version, from package.json (shown by `--version` and the service API). */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = PACKAGE_VERSION;

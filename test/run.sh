@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: set-up (packages, npm ci), type-check, then every test file.
+# `npm test`: set-up (packages, npm ci, the build in dist/ that bin/fleetban
+# runs and the tests spawn), type-check, then every test file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash infra/setup/setup.sh

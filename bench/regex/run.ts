@@ -18,12 +18,14 @@
  *   node --import tsx bench/regex/run.ts [--lines N] [--runs N]
  *
  * Needs the fail2ban cache that infra/setup/setup.sh fills (python3 too).
+ * `fleetban` is bin/fleetban, so the build in dist/ (rebuilt first when stale).
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureBuilt } from '../../test/harness/build.ts';
 import { fail2banPackage } from '../../test/harness/fail2ban.ts';
 import { authLog, webLog } from './generate.ts';
 
@@ -31,6 +33,7 @@ const { values } = parseArgs({ options: { lines: { type: 'string', default: '200
 const LINES = Number(values.lines);
 const RUNS = Number(values.runs);
 const ROOT = join(import.meta.dirname, '..', '..');
+ensureBuilt();
 const pkg = fail2banPackage();
 if (!pkg) {
   console.error('the fail2ban cache is empty: run infra/setup/setup.sh first');

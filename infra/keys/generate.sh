@@ -5,5 +5,9 @@
 #   infra/keys/generate.sh --out DIR [--identity shipper:web1 ...] [--help]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-loader="$(cd "$root" && node -p 'require.resolve("tsx")')"
-exec node --import "$loader" "$root/infra/keys/generate.ts" "$@"
+# A checkout (tsx is a devDependency) runs the sources; an installed package
+# has no sources and no TypeScript tooling, and runs the build in dist/.
+if [ -f "$root/infra/keys/generate.ts" ] && loader="$(cd "$root" && node -p 'require.resolve("tsx")' 2>/dev/null)"; then
+  exec node --import "$loader" "$root/infra/keys/generate.ts" "$@"
+fi
+exec node --enable-source-maps "$root/dist/infra/keys/generate.js" "$@"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # fleetban set-up: makes a fresh Debian machine with Node and npm ready for
 # `npm start` and `npm test`. Installs missing Debian packages with apt-get when
-# run as root, says exactly what is missing otherwise, and runs `npm ci` when
-# node_modules is missing or older than package-lock.json. Safe to run again:
+# run as root, says exactly what is missing otherwise, runs `npm ci` when
+# node_modules is missing or older than package-lock.json, and builds dist/
+# when it is missing or stale (infra/setup/build.sh). Safe to run again:
 # it does nothing when everything is in place.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -66,6 +67,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" >"$stamp"
 fi
+
+# 4. The build (dist/, what bin/fleetban runs), when missing or not built from
+# the current sources.
+bash infra/setup/build.sh --if-stale
 
 # Further set-up steps (fail2ban filter cache and others) live beside this file.
 for step in infra/setup/steps/*.sh; do

@@ -1,13 +1,18 @@
-import { Command } from 'commander';
 import { VERSION } from '../../shared/version.ts';
 import { EXIT, type CliIo } from './command.ts';
-import { COMMANDS } from './commands/index.ts';
+import { commandsFor } from './commands/index.ts';
 
 /**
  * Builds the `fleetban` program and runs it on `argv`; resolves with the exit
  * code. Kept apart from main.ts so tests run commands in-process.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // `fleetban --version` alone, as commander would print it, without loading commander.
+  if (argv.length === 1 && (argv[0] === '-V' || argv[0] === '--version')) {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const { Command } = await import('commander');
   let code: number = EXIT.ok;
   const program = new Command('fleetban')
     .description('fail2ban for a fleet: shippers, scorers and enforcers over NATS JetStream and Redis')
@@ -21,7 +26,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
-  for (const command of COMMANDS) command.register(program, io, (c) => (code = c));
+  // Only the modules of the command that runs load (none for --version), so each starts fast.
+  const commands = await Promise.all(commandsFor(argv).map((c) => c.load()));
+  for (const command of commands) command.register(program, io, (c) => (code = c));
   for (const sub of program.commands) sub.exitOverride();
   try {
     await program.parseAsync(argv as string[], { from: 'user' });

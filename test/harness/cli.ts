@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../services/cli/program.ts';
+import { ensureBuilt } from './build.ts';
 
 export interface CliRun {
   code: number;
@@ -23,7 +24,9 @@ export async function cli(...args: string[]): Promise<CliRun> {
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
+/** The executable as installed: it runs the build in dist/, made current here before any test spawns it. */
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'fleetban');
+ensureBuilt();
 
 /** Runs the real `./bin/fleetban ARGS` as a child process. */
 export async function binFleetban(args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {

@@ -163,8 +163,10 @@ export class RegexSession {
       ? { checkAllRegex: false, ignorePending: true, returnRawHost: options.raw, dateFromNow: false }
       : { checkAllRegex: options.checkAll, ignorePending: false, returnRawHost: options.raw, dateFromNow: false, snapshot: options.keepFailures };
     this.zones = zoneSettings({ logtimezone: options.timezone, timezone: options.localZone });
+    // No warm-up (the shipper's matcher has one): compiling every default date
+    // template up front cost this one-shot command about 0.1 s of CPU, on a
+    // 100-line log and on a 200,000-line one alike; V8 compiles those it uses.
     this.core = newCore(this.filter, this.zones, mode);
-    this.core.warm();
     if (options.debuggex) this.stats.debuggex = { matched: [], missed: [], ignored: [] };
     this.failregex = merged.failregex.map((regex) => ({ regex, hits: 0, failures: [] }));
     this.ignoreregex = merged.ignoreregex.map((regex) => ({ regex, hits: 0, failures: [] }));

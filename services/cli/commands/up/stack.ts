@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { selects, type Config } from '../../../../shared/config/index.ts';
 import { errorMessage } from '../../../../shared/errors.ts';
+import { PACKAGE_ROOT } from '../../../../shared/runtime/package.ts';
 import { isSupervisorMessage, SUPERVISED_ENV } from '../../../../shared/runtime/supervisor.ts';
 import { failuresWithin, formatDuration } from '../../../../shared/time/index.ts';
 import { CliError, EXIT, type CliIo } from '../../command.ts';
@@ -11,8 +12,8 @@ import { createNetns, netnsExists, removeNetnsSync } from './netns.ts';
 import { dryRunConfigText, type UpPlan } from './plan.ts';
 import { natsServerSpec, redisServerSpec, startServer } from './servers.ts';
 
-/** The executable the parts run as: the same checkout as this `fleetban up`. */
-const BIN = join(import.meta.dirname, '..', '..', '..', '..', 'bin', 'fleetban');
+/** The executable the parts run as: the same checkout or package as this `fleetban up`. */
+const BIN = join(PACKAGE_ROOT, 'bin', 'fleetban');
 /** The parts, in the order they start; they stop together, before the servers. */
 const PARTS = ['scorer', 'enforcer', 'shipper'] as const;
 type PartName = (typeof PARTS)[number];
