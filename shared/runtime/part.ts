@@ -114,7 +114,7 @@ export async function runPart(options: RunPartOptions): Promise<number> {
       if (!stopping.aborted) throw err;
     }
     if (nc) {
-      await ensureStreamsIfAllowed(nc, config, log, metrics);
+      const streamsShort = await ensureStreamsIfAllowed(nc, config, log, metrics);
       let current: RunningPart | undefined;
       service = await startPartService(nc, {
         subjects,
@@ -123,7 +123,7 @@ export async function runPart(options: RunPartOptions): Promise<number> {
         version: VERSION,
         description: options.description,
         log,
-        stats: () => current?.stats() ?? { starting: true },
+        stats: () => withStreamsShort(current?.stats() ?? { starting: true }, streamsShort),
       });
       running = current = await options.start({ config, log, metrics, nc, subjects, service, stopping });
       log.info(`fleetban ${options.part} running`);
@@ -182,15 +182,26 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
  * config needs is logged (warn) and shown by
  * `fleetban_<part>_stream_retention_short{stream}`.
  */
-async function ensureStreamsIfAllowed(nc: NatsConnection, config: Config, log: Logger, metrics: PartMetrics): Promise<void> {
+async function ensureStreamsIfAllowed(nc: NatsConnection, config: Config, log: Logger, metrics: PartMetrics): Promise<string[]> {
   try {
     const { checks } = await ensureStreams(nc, config, log);
     const short = metrics.gauge('stream_retention_short', 'Streams that keep messages for less than this config needs (1); fix with fleetban streams --apply', ['stream']);
     for (const check of checks) short.set({ stream: check.name }, check.retentionShort ? 1 : 0);
+    return checks.filter((check) => check.retentionShort).map((check) => check.name);
   } catch (err) {
     if (!/permission|authoriz/i.test(errorMessage(err))) throw err;
     log.warn({ err: errorMessage(err) }, 'not allowed to create or update streams; using them as they are');
+    return [];
   }
+}
+
+/**
+ * A part's stats with `streamsShort` (streams that forget sooner than its
+ * config needs) added, so `fleetban services` shows it beside the part's own figures.
+ */
+export function withStreamsShort(stats: unknown, streamsShort: readonly string[]): unknown {
+  if (streamsShort.length === 0 || !stats || typeof stats !== 'object') return stats;
+  return { ...stats, streamsShort };
 }
 
 function signalController(): AbortController {

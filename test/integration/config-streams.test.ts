@@ -11,7 +11,7 @@ import { parseConfig, type Config } from '../../shared/config/index.ts';
 import { applyStreams, connectNats, drainNats, ensureStreams, wantedStreams } from '../../shared/nats/index.ts';
 import { runPart } from '../../shared/runtime/index.ts';
 import { formatDuration, MAX_DURATION } from '../../shared/time/index.ts';
-import { freePort, NatsServer, quietLogger, tempDir, testConfig } from '../harness/index.ts';
+import { cli, freePort, NatsServer, quietLogger, tempDir, testConfig } from '../harness/index.ts';
 
 /**
  * Finding 2 and 7 of issue 15, against a real nats-server: whatever `config
@@ -201,6 +201,37 @@ describe('streams from every configuration that config check accepts', () => {
       assert.match(scraped, /fleetban_enforcer_stream_retention_short\{stream="short_failures"\} 0/);
       assert.equal((await jsm.streams.info(`${prefix}_decisions`)).config.max_age, 2 * 3_600_000 * 1e6, 'unchanged');
     } finally {
+      dir.remove();
+    }
+  });
+
+  test('fleetban services names a stream that forgets sooner than a running part needs', async () => {
+    const prefix = 'shortsvc';
+    await applyStreams(nc, testConfig({ prefix, nats: { servers: [nats.url], streams: { decisions: { maxAge: '2h' } } } }), log);
+    const dir = tempDir();
+    const stop = new AbortController();
+    try {
+      const file = join(dir.path, 'fleetban.yaml');
+      writeFileSync(file, `prefix: ${prefix}\nnats: { servers: ["${nats.url}"] }\njails: { sshd: { bantime: 1w } }\n`);
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const part = runPart({
+        part: 'enforcer',
+        description: 't',
+        configFile: file,
+        stopSignal: stop.signal,
+        logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
+        start: async () => (started(), { stats: () => ({ phase: 'live', activeBans: 0 }), stop: async () => undefined }),
+      });
+      await running;
+      const services = await cli('services', '--config', file, '--wait', '500');
+      assert.equal(services.code, 0, services.stderr);
+      assert.match(services.stdout, /enforcer .*live, .*STREAM RETENTION SHORT: shortsvc_decisions keeps less than this config needs \(fleetban streams --apply\)/);
+      assert.doesNotMatch(services.stdout, /shortsvc_failures/);
+      stop.abort();
+      assert.equal(await part, 0);
+    } finally {
+      stop.abort();
       dir.remove();
     }
   });

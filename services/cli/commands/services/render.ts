@@ -58,6 +58,13 @@ const sum = (values: Iterable<unknown>, key?: string): number => {
 /** A part's key figures in a few words; tolerant of fields a part does not send. */
 export function keyStats(part: ListedPart, stats: unknown): string {
   const s = obj(stats);
+  const own = partStats(part, s);
+  const short = Array.isArray(s.streamsShort) ? s.streamsShort.filter((n): n is string => typeof n === 'string') : [];
+  if (short.length === 0) return own;
+  return `${own}, STREAM RETENTION SHORT: ${short.join(' ')} keeps less than this config needs (fleetban streams --apply)`;
+}
+
+function partStats(part: ListedPart, s: Record<string, unknown>): string {
   if (s.starting === true) return 'starting';
   switch (part) {
     case 'shipper': {
