@@ -16,7 +16,7 @@ export interface EnforcedSet {
   blocktype: JailConfig['blocktype'];
   /** IPv6 addresses are banned with their network of this length. */
   ipv6prefix: number;
-  /** Never banned through this set: ignoreip, enforcer.ignoreip, the host's addresses, loopback. */
+  /** Never banned through this set: ignoreip (defaults.ignoreip for other jails), enforcer.ignoreip, the host's addresses, loopback. */
   allowlist: Allowlist;
 }
 
@@ -52,7 +52,10 @@ export function enforcedSets(config: Config, hostAddresses: readonly string[]): 
       protocol: 'all',
       blocktype: config.enforcer.blocktype,
       ipv6prefix: 128,
-      allowlist: new Allowlist(base),
+      // defaults.ignoreip guards the jails the config defines through their
+      // own ignoreip; for the others (manual bans) it is checked here, as
+      // `fleetban ban` checks it, so a decision published around the CLI is refused too.
+      allowlist: new Allowlist([...base, ...config.defaults.ignoreip]),
     });
   }
   return sets;

@@ -151,3 +151,15 @@ describe('set-up steps', () => {
     assert.equal(describeCommand({ tool: 'chown', args: ["o'brien", '/x y'] }), `chown 'o'\\''brien' '/x y'`);
   });
 });
+
+describe('the set of jails the config does not define', () => {
+  test('refuses what defaults.ignoreip names, as fleetban ban does, so a manual decision published around the CLI never lands', () => {
+    const config = testConfig({ defaults: { ignoreip: ['198.51.100.0/24'] }, jails: { sshd: {} } });
+    const other = enforcedSets(config, []).find((s) => s.key === OTHER_JAILS);
+    assert.ok(other);
+    assert.equal(other.allowlist.has('198.51.100.7'), true);
+    assert.equal(other.allowlist.has('203.0.113.7'), false);
+    const sshd = enforcedSets(config, []).find((s) => s.key === 'sshd');
+    assert.equal(sshd?.allowlist.has('198.51.100.7'), true, 'a defined jail inherits defaults.ignoreip as its own ignoreip');
+  });
+});
